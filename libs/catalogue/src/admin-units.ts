@@ -1,0 +1,157 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { lastDay, type Period } from './period.js';
+
+/**
+ * Vietnam's administrative units in the two boundary sets the contract knows:
+ * `2008` (63 provinces, districts, communes; periods ending before 2025-07-01) and
+ * `2025` (34 provinces, communes, no districts; periods ending on or after 2025-07-01).
+ * A code never identifies a unit without its boundary set: codes were reused in 2025.
+ */
+export type BoundarySet = '2008' | '2025';
+export type AreaLevel = 'province' | 'district' | 'commune';
+
+export const REFORM_DATE = '2025-07-01';
+
+export function boundarySetOf(p: Period): BoundarySet {
+  return lastDay(p) < REFORM_DATE ? '2008' : '2025';
+}
+
+export function levelOfCode(code: string): AreaLevel | undefined {
+  if (!/^\d+$/.test(code)) return undefined;
+  return code.length === 2
+    ? 'province'
+    : code.length === 3
+      ? 'district'
+      : code.length === 5
+        ? 'commune'
+        : undefined;
+}
+
+export interface AreaUnit {
+  readonly bs: BoundarySet;
+  readonly code: string;
+  readonly name: string;
+  readonly level: AreaLevel;
+  /** The enclosing unit's code in the same boundary set (none for a province). */
+  readonly parent?: string;
+  /** The province's code in the same boundary set (itself for a province). */
+  readonly province: string;
+}
+
+/** A node of the area graph: a unit of one boundary set, `"2008:37"`. */
+export type AreaKey = `${BoundarySet}:${string}`;
+export const areaKey = (bs: BoundarySet, code: string): AreaKey => `${bs}:${code}`;
+
+function readCsv(file: string): Record<string, string>[] {
+  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+  const header = lines[0]!.split(',');
+  return lines.slice(1).map((line) => {
+    const cells = line.split(',');
+    return Object.fromEntries(header.map((h, i) => [h, cells[i] ?? '']));
+  });
+}
+
+export class AdminUnits {
+  private readonly units = new Map<AreaKey, AreaUnit>();
+  /** old (2008) province code -> new (2025) province code; every old province went whole. */
+  private readonly provinceCrosswalk = new Map<string, string>();
+  private readonly oldProvincesOf = new Map<string, string[]>();
+
+  private constructor() {}
+
+  /** Reads the CSV lists of `data/admin-units/` (see SOURCE.md there). */
+  static load(dir: string): AdminUnits {
+    const au = new AdminUnits();
+    for (const r of readCsv(join(dir, 'provinces-2008.csv')))
+      au.add({ bs: '2008', code: r.code!, name: r.name!, level: 'province', province: r.code! });
+    for (const r of readCsv(join(dir, 'districts-2008.csv')))
+      au.add({
+        bs: '2008',
+        code: r.code!,
+        name: r.name!,
+        level: 'district',
+        parent: r.province_code!,
+        province: r.province_code!,
+      });
+    for (const r of readCsv(join(dir, 'communes-2008.csv')))
+      au.add({
+        bs: '2008',
+        code: r.code!,
+        name: r.name!,
+        level: 'commune',
+        parent: r.district_code!,
+        province: r.province_code!,
+      });
+    for (const r of readCsv(join(dir, 'provinces-2025.csv')))
+      au.add({ bs: '2025', code: r.code!, name: r.name!, level: 'province', province: r.code! });
+    for (const r of readCsv(join(dir, 'communes-2025.csv')))
+      au.add({
+        bs: '2025',
+        code: r.code!,
+        name: r.name!,
+        level: 'commune',
+        parent: r.province_code!,
+        province: r.province_code!,
+      });
+    for (const r of readCsv(join(dir, 'province-crosswalk-2025.csv'))) {
+      au.provinceCrosswalk.set(r.old_code!, r.new_code!);
+      const olds = au.oldProvincesOf.get(r.new_code!) ?? [];
+      olds.push(r.old_code!);
+      au.oldProvincesOf.set(r.new_code!, olds);
+    }
+    return au;
+  }
+
+  private add(u: AreaUnit): void {
+    this.units.set(areaKey(u.bs, u.code), u);
+  }
+
+  get(bs: BoundarySet, code: string): AreaUnit | undefined {
+    return this.units.get(areaKey(bs, code));
+  }
+
+  count(bs: BoundarySet, level: AreaLevel): number {
+    let n = 0;
+    for (const u of this.units.values()) if (u.bs === bs && u.level === level) n++;
+    return n;
+  }
+
+  all(bs?: BoundarySet): AreaUnit[] {
+    return [...this.units.values()].filter((u) => bs === undefined || u.bs === bs);
+  }
+
+  /** The unit and every unit enclosing it, in its own boundary set, innermost first. */
+  selfAndAncestors(bs: BoundarySet, code: string): AreaUnit[] {
+    const out: AreaUnit[] = [];
+    for (let u = this.get(bs, code); u; u = u.parent ? this.get(bs, u.parent) : undefined)
+      out.push(u);
+    return out;
+  }
+
+  /** The 2025 province that a 2008 province became (all 63 went whole into one). */
+  newProvinceOf(oldProvince: string): string | undefined {
+    return this.provinceCrosswalk.get(oldProvince);
+  }
+
+  /** The 2008 provinces that formed a 2025 province. */
+  oldProvincesOf(newProvince: string): string[] {
+    return this.oldProvincesOf.get(newProvince) ?? [];
+  }
+
+  /**
+   * The parent of a node in the area graph used for roll-ups. Within a boundary set it is the
+   * enclosing unit; a 2008 province also rolls up into the 2025 province it became, which is
+   * how January-June 2025 figures reach the 2025 year.
+   */
+  parentsForRollup(bs: BoundarySet, code: string): AreaKey[] {
+    const u = this.get(bs, code);
+    if (!u) return [];
+    if (u.parent) return [areaKey(bs, u.parent)];
+    if (bs === '2008' && u.level === 'province') {
+      const n = this.newProvinceOf(code);
+      return n ? [areaKey('2025', n)] : [];
+    }
+    return [];
+  }
+}

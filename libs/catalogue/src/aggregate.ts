@@ -1,0 +1,466 @@
+/**
+ * The hub's arithmetic: how current observations become a KPI value for one area and period.
+ * Pure: plain data in, plain data out. No Nest, Kafka or SQL.
+ *
+ * Resolution of one measure for one source at (area A, period P), `resolve`:
+ *  1. the source's direct report for (A, P) stands;
+ *  2. else, if the source reported A itself for sub-periods of P: roll up over time
+ *     (stock: the latest sub-period with a value; flow: the sum of sub-periods);
+ *  3. else roll up over areas: the sum (or union) of the sub-areas' values for P.
+ * The year 2025 spans the 2025-07-01 reform: it rolls up over time first, H1 in the 2008
+ * units (old provinces roll into the new one), H2 in the 2025 units.
+ * Reference measures (population, ...) take the period's own value, else the nearest enclosing
+ * period's, else the latest earlier year's; statistics are only ever taken as reported.
+ */
+import {
+  type AdminUnits,
+  type AreaKey,
+  type BoundarySet,
+  areaKey,
+  boundarySetOf,
+} from './admin-units.js';
+import { KPIS, MEASURES, type KpiDef, type Operand, type SourceRegistry } from './catalogue.js';
+import {
+  type Period,
+  childPeriods,
+  contains,
+  mustParsePeriod,
+  selfAndAncestors,
+} from './period.js';
+
+export type FeedStatus = 'actual' | 'estimate' | 'provisional';
+export type Qualifier = '>' | '>=' | '<' | '<=' | '~';
+
+/** One current (winning, not retracted) observation. */
+export interface Observation {
+  readonly source: string;
+  readonly measure: string;
+  readonly area: string;
+  readonly period: string;
+  readonly value?: number;
+  readonly items?: readonly string[];
+  readonly status: FeedStatus;
+  readonly feedId: string;
+  /** RFC 3339 / ISO instant; orders competing reports of reference measures. */
+  readonly sentAt: string;
+  readonly qualifier?: Qualifier;
+}
+
+export interface KpiKey {
+  readonly kpi: string;
+  readonly bs: BoundarySet;
+  readonly area: string;
+  readonly period: string;
+}
+
+export interface InputRef {
+  readonly source: string;
+  readonly feedId: string;
+  readonly measure: string;
+  readonly qualifier?: Qualifier;
+}
+
+export interface KpiComputation {
+  /** False when the numerator has no data at all: the key does not (or no longer) exist. */
+  readonly hasData: boolean;
+  readonly value: number | null;
+  readonly numerator: number | null;
+  readonly denominator: number | null;
+  readonly denominatorPeriod: string | null;
+  readonly status: 'final' | 'provisional';
+  readonly completeness: { readonly expected: string[]; readonly reported: string[] };
+  readonly inputs: InputRef[];
+  readonly note?: string;
+}
+
+type Amount = number | ReadonlySet<string>;
+
+interface Resolved {
+  readonly amount: Amount;
+  readonly obs: readonly Observation[];
+  /** For flows: the reports tile the whole period. */
+  readonly covered: boolean;
+}
+
+/** One source's observations of one measure, indexed by area node and period. */
+class SeriesIndex {
+  readonly byNode = new Map<AreaKey, Map<string, Observation>>();
+  readonly children = new Map<AreaKey, Set<AreaKey>>();
+  minYear = Infinity;
+
+  constructor(private readonly units: AdminUnits) {}
+
+  add(o: Observation, preferLatest = false): void {
+    const p = mustParsePeriod(o.period);
+    const node = areaKey(boundarySetOf(p), o.area);
+    let periods = this.byNode.get(node);
+    if (!periods) {
+      periods = new Map();
+      this.byNode.set(node, periods);
+      this.link(node);
+    }
+    const prev = periods.get(o.period);
+    if (!prev || (preferLatest && laterThan(o, prev))) periods.set(o.period, o);
+    this.minYear = Math.min(this.minYear, p.year);
+  }
+
+  private link(node: AreaKey): void {
+    const [bs, code] = splitKey(node);
+    for (const parent of this.units.parentsForRollup(bs, code)) {
+      const kids = this.children.get(parent);
+      if (kids) {
+        kids.add(node);
+        continue; // the parent chain above is already linked
+      }
+      this.children.set(parent, new Set([node]));
+      this.link(parent);
+    }
+  }
+
+  hasDirectWithin(node: AreaKey, p: Period): boolean {
+    const periods = this.byNode.get(node);
+    if (!periods) return false;
+    for (const code of periods.keys()) if (contains(p, mustParsePeriod(code))) return true;
+    return false;
+  }
+
+  childrenIn(node: AreaKey, bs: BoundarySet): AreaKey[] {
+    return [...(this.children.get(node) ?? [])].filter((k) => k.startsWith(bs));
+  }
+}
+
+function laterThan(a: Observation, b: Observation): boolean {
+  const ta = Date.parse(a.sentAt);
+  const tb = Date.parse(b.sentAt);
+  return ta !== tb ? ta > tb : a.feedId > b.feedId;
+}
+
+function splitKey(k: AreaKey): [BoundarySet, string] {
+  return [k.slice(0, 4) as BoundarySet, k.slice(5)];
+}
+
+const spansReform = (p: Period): boolean => p.kind === 'year' && p.year === 2025;
+
+function combine(parts: Resolved[], isSet: boolean, allCovered: boolean): Resolved | undefined {
+  if (parts.length === 0) return undefined;
+  const obs = parts.flatMap((r) => r.obs);
+  if (isSet) {
+    const union = new Set<string>();
+    for (const r of parts) for (const i of r.amount as ReadonlySet<string>) union.add(i);
+    return { amount: union, obs, covered: allCovered };
+  }
+  return {
+    amount: parts.reduce((s, r) => s + (r.amount as number), 0),
+    obs,
+    covered: allCovered,
+  };
+}
+
+function leaf(o: Observation): Resolved {
+  return { amount: o.items ? new Set(o.items) : (o.value as number), obs: [o], covered: true };
+}
+
+/** Resolves a stock or flow measure for one source at (node, period). */
+function resolveSeries(
+  idx: SeriesIndex,
+  node: AreaKey,
+  p: Period,
+  flow: boolean,
+  isSet: boolean,
+  memo: Map<string, Resolved | undefined>,
+): Resolved | undefined {
+  const memoKey = `${node}|${p.code}`;
+  if (memo.has(memoKey)) return memo.get(memoKey);
+  const result = compute();
+  memo.set(memoKey, result);
+  return result;
+
+  function overTime(): Resolved | undefined {
+    const kids = childPeriods(p);
+    if (flow) {
+      const parts = kids.map((c) => resolveSeries(idx, node, c, flow, isSet, memo));
+      const present = parts.filter((r): r is Resolved => r !== undefined);
+      return combine(
+        present,
+        isSet,
+        present.length === kids.length && present.every((r) => r.covered),
+      );
+    }
+    for (const c of [...kids].reverse()) {
+      const r = resolveSeries(idx, node, c, flow, isSet, memo);
+      if (r) return r;
+    }
+    return undefined;
+  }
+
+  function overAreas(bs: BoundarySet): Resolved | undefined {
+    const parts = idx
+      .childrenIn(node, bs)
+      .map((c) => resolveSeries(idx, c, p, flow, isSet, memo))
+      .filter((r): r is Resolved => r !== undefined);
+    return combine(parts, isSet, parts.every((r) => r.covered));
+  }
+
+  function compute(): Resolved | undefined {
+    const direct = idx.byNode.get(node)?.get(p.code);
+    const [nodeBs] = splitKey(node);
+    const pBs = boundarySetOf(p);
+    if (direct && nodeBs === pBs) return leaf(direct);
+    if (spansReform(p)) return overTime();
+    if (nodeBs !== pBs) return overAreas(pBs); // a 2025 province asked about 2008-era periods
+    if (p.kind !== 'month' && idx.hasDirectWithin(node, p)) return overTime();
+    return overAreas(pBs);
+  }
+}
+
+/** The value a reference measure has at exactly (node, period), rolled up over areas. */
+function referenceAt(
+  idx: SeriesIndex,
+  node: AreaKey,
+  p: Period,
+  memo: Map<string, Resolved | undefined>,
+): Resolved | undefined {
+  const memoKey = `${node}|${p.code}`;
+  if (memo.has(memoKey)) return memo.get(memoKey);
+  const pBs = boundarySetOf(p);
+  const [nodeBs] = splitKey(node);
+  let result: Resolved | undefined;
+  const direct = nodeBs === pBs ? idx.byNode.get(node)?.get(p.code) : undefined;
+  if (direct) result = leaf(direct);
+  else {
+    const parts = idx
+      .childrenIn(node, pBs)
+      .map((c) => referenceAt(idx, c, p, memo))
+      .filter((r): r is Resolved => r !== undefined);
+    result = combine(parts, false, true);
+  }
+  memo.set(memoKey, result);
+  return result;
+}
+
+interface OperandResult {
+  readonly amount: number | undefined;
+  readonly contributors: Set<string>;
+  readonly obs: Observation[];
+  /** For flows: sources whose reports do not tile the whole period. */
+  readonly uncovered: Set<string>;
+  /** For reference operands: the period the value came from. */
+  readonly fromPeriod?: string;
+  /** For reference operands: it came from an earlier year, not from the period or its parents. */
+  readonly stale?: boolean;
+}
+
+export interface AggregationContext {
+  readonly units: AdminUnits;
+  readonly registry: SourceRegistry;
+}
+
+function groupBySource(obs: readonly Observation[]): Map<string, Observation[]> {
+  const out = new Map<string, Observation[]>();
+  for (const o of obs) {
+    const list = out.get(o.source);
+    if (list) list.push(o);
+    else out.set(o.source, [o]);
+  }
+  return out;
+}
+
+function evaluateOperand(
+  op: Operand,
+  target: KpiKey,
+  obs: readonly Observation[],
+  ctx: AggregationContext,
+): OperandResult {
+  const def = MEASURES[op.measure]!;
+  const p = mustParsePeriod(target.period);
+  const node = areaKey(target.bs, target.area);
+  const mine = obs.filter((o) => o.measure === op.measure);
+  const empty: OperandResult = {
+    amount: undefined,
+    contributors: new Set(),
+    obs: [],
+    uncovered: new Set(),
+  };
+
+  if (def.time === 'reference' || def.time === 'none') {
+    // One source by registration; should two report, the later report wins per area and period.
+    const idx = new SeriesIndex(ctx.units);
+    for (const o of mine) idx.add(o, true);
+    const memo = new Map<string, Resolved | undefined>();
+    if (def.time === 'none') {
+      const direct = idx.byNode.get(node)?.get(p.code);
+      if (!direct) return empty;
+      return {
+        amount: direct.value,
+        contributors: new Set([direct.source]),
+        obs: [direct],
+        uncovered: new Set(),
+      };
+    }
+    const candidates = selfAndAncestors(p);
+    for (let y = p.year - 1; y >= idx.minYear; y--) candidates.push(mustParsePeriod(String(y)));
+    for (const q of candidates) {
+      const r = referenceAt(idx, node, q, memo);
+      if (!r) continue;
+      const stale = q.year !== p.year;
+      const usedObs = [...r.obs];
+      return {
+        amount: r.amount as number,
+        contributors: stale ? new Set() : new Set(usedObs.map((o) => o.source)),
+        obs: usedObs,
+        uncovered: new Set(),
+        fromPeriod: q.code,
+        stale,
+      };
+    }
+    return empty;
+  }
+
+  // Stocks and flows: resolve per source, then combine across sources.
+  const isSet = def.kind === 'item_set';
+  const perSource: [string, Resolved][] = [];
+  for (const [source, list] of groupBySource(mine)) {
+    const idx = new SeriesIndex(ctx.units);
+    for (const o of list) idx.add(o);
+    const r = resolveSeries(idx, node, p, def.time === 'flow', isSet, new Map());
+    if (r) perSource.push([source, r]);
+  }
+  if (perSource.length === 0) return empty;
+  const contributors = new Set(perSource.map(([s]) => s));
+  const uncovered = new Set(perSource.filter(([, r]) => !r.covered).map(([s]) => s));
+  const allObs = perSource.flatMap(([, r]) => r.obs);
+
+  let amount: number;
+  if (op.take === 'value') {
+    amount = perSource.reduce((s, [, r]) => s + (r.amount as number), 0);
+  } else {
+    const seen = new Map<string, number>();
+    for (const [, r] of perSource)
+      for (const item of r.amount as ReadonlySet<string>) seen.set(item, (seen.get(item) ?? 0) + 1);
+    amount =
+      op.take === 'count_union' ? seen.size : [...seen.values()].filter((n) => n >= 2).length;
+  }
+  return { amount, contributors, obs: allObs, uncovered };
+}
+
+/**
+ * Computes one KPI for one area and period from the current observations of its measures.
+ * `obs` may hold more than needed (other areas, periods, measures): they are ignored.
+ */
+export function computeKpi(
+  key: KpiKey,
+  obs: readonly Observation[],
+  ctx: AggregationContext,
+): KpiComputation {
+  const def: KpiDef | undefined = KPIS[key.kpi];
+  if (!def) throw new Error(`unknown KPI ${key.kpi}`);
+  const unit = ctx.units.get(key.bs, key.area);
+  const province = unit?.province ?? key.area.slice(0, 2);
+
+  const num = evaluateOperand(def.numerator, key, obs, ctx);
+  const den = def.denominator ? evaluateOperand(def.denominator, key, obs, ctx) : undefined;
+
+  const operands: [Operand, OperandResult][] = [[def.numerator, num]];
+  if (def.denominator && den) operands.push([def.denominator, den]);
+
+  const expected = new Set<string>();
+  const reported = new Set<string>();
+  let complete = true;
+  for (const [op, r] of operands) {
+    const exp = ctx.registry.expectedFor(op.measure, province);
+    for (const s of exp) expected.add(s);
+    for (const s of r.contributors) reported.add(s);
+    if (r.amount === undefined || r.stale || r.uncovered.size > 0) complete = false;
+    if (exp.some((s) => !r.contributors.has(s))) complete = false;
+  }
+  const usedObs = operands.flatMap(([, r]) => r.obs);
+  if (usedObs.some((o) => o.status !== 'actual')) complete = false;
+
+  const numerator = num.amount ?? null;
+  const denominator = den ? (den.amount ?? null) : null;
+  let value: number | null = null;
+  let note: string | undefined;
+  if (numerator === null) {
+    note = `no data for ${def.numerator.measure}`;
+  } else if (!def.denominator) {
+    value = numerator;
+  } else if (denominator === null) {
+    note = `no ${def.denominator.measure} for ${key.area} in or before ${key.period}`;
+  } else if (denominator === 0) {
+    note = `${def.denominator.measure} is zero`;
+  } else {
+    value = (numerator / denominator) * def.scale;
+  }
+  if (value === null) complete = false;
+  if (den?.stale && value !== null)
+    note = `denominator ${def.denominator!.measure} taken from ${den.fromPeriod}`;
+
+  const inputs = new Map<string, InputRef>();
+  for (const o of usedObs) {
+    const ref: InputRef = {
+      source: o.source,
+      feedId: o.feedId,
+      measure: o.measure,
+      ...(o.qualifier ? { qualifier: o.qualifier } : {}),
+    };
+    inputs.set(`${ref.source}\u0000${ref.feedId}\u0000${ref.measure}\u0000${ref.qualifier ?? ''}`, ref);
+  }
+
+  return {
+    hasData: numerator !== null,
+    value,
+    numerator,
+    denominator,
+    denominatorPeriod: def.denominator
+      ? den?.fromPeriod ?? (denominator !== null ? key.period : null)
+      : null,
+    status: complete ? 'final' : 'provisional',
+    completeness: { expected: [...expected].sort(), reported: [...reported].sort() },
+    inputs: [...inputs.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r),
+    ...(note ? { note } : {}),
+  };
+}
+
+/**
+ * The KPI keys whose value a change of (measure, area, period) can move, before reference
+ * fan-out: the area and its enclosing units, the period and its enclosing periods, every KPI
+ * that reads the measure. A reference measure (population, ...) also moves existing keys of
+ * later periods that fall back on it: the caller adds those from its store.
+ */
+export function affectedKeys(
+  change: { readonly measure: string; readonly area: string; readonly period: string },
+  units: AdminUnits,
+): KpiKey[] {
+  const p = mustParsePeriod(change.period);
+  const bs = boundarySetOf(p);
+  const chain = units.selfAndAncestors(bs, change.area);
+  const kpis = Object.values(KPIS).filter(
+    (k) =>
+      k.numerator.measure === change.measure || k.denominator?.measure === change.measure,
+  );
+  const out: KpiKey[] = [];
+  for (const q of selfAndAncestors(p)) {
+    const qBs = boundarySetOf(q);
+    let areas: string[];
+    if (qBs === bs) areas = chain.map((u) => u.code);
+    else {
+      const province = chain.at(-1);
+      const np = province ? units.newProvinceOf(province.code) : undefined;
+      areas = np ? [np] : [];
+    }
+    for (const area of areas)
+      for (const k of kpis) out.push({ kpi: k.code, bs: qBs, area, period: q.code });
+  }
+  return out;
+}
+
+/** The province node(s) whose observations a KPI key can read. */
+export function provincesRead(key: KpiKey, units: AdminUnits): AreaKey[] {
+  const unit = units.get(key.bs, key.area);
+  if (!unit) return [];
+  const own = areaKey(key.bs, unit.province);
+  if (key.bs === '2025') {
+    return [own, ...units.oldProvincesOf(unit.province).map((c) => areaKey('2008', c))];
+  }
+  return [own];
+}

@@ -1,0 +1,4 @@
+export * from './period.js';
+export * from './admin-units.js';
+export * from './catalogue.js';
+export * from './aggregate.js';

@@ -1,0 +1,96 @@
+import 'reflect-metadata';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  Equals,
+  IsArray,
+  IsIn,
+  IsNumber,
+  IsOptional,
+  IsRFC3339,
+  IsString,
+  Length,
+  Matches,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+
+export const FEED_SCHEMA = 'lgsp.feed.v1';
+export const MAX_OBSERVATIONS = 10_000;
+export const FEED_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+export const PERIOD_PATTERN = /^\d{4}(-(H[12]|Q[1-4]|0[1-9]|1[0-2]))?$/;
+export const QUALIFIERS = ['>', '>=', '<', '<=', '~'] as const;
+export const FEED_STATUSES = ['actual', 'estimate', 'provisional'] as const;
+
+/** One observation of a feed, as operators and agencies send it (contract v1). */
+export class ObservationDto {
+  @IsString()
+  @Matches(/^\d{2}(\d|\d{3})?$/, {
+    message: 'area must be a statistics office code: 2 digits (province), 3 (district) or 5 (commune)',
+  })
+  area!: string;
+
+  @IsString()
+  @Length(1, 64)
+  measure!: string;
+
+  /** A finite number, at least 0; `null` retracts the source's value. */
+  @IsOptional()
+  @IsNumber(
+    { allowNaN: false, allowInfinity: false },
+    { message: 'value must be a finite number (or null to retract)' },
+  )
+  @Min(0)
+  value?: number | null;
+
+  /** Distinct codes for set-valued measures; `null` retracts. */
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique({ message: 'items must be distinct' })
+  @IsString({ each: true })
+  @MinLength(1, { each: true })
+  @MaxLength(64, { each: true })
+  items?: string[] | null;
+
+  @IsOptional()
+  @IsIn(QUALIFIERS)
+  qualifier?: (typeof QUALIFIERS)[number];
+}
+
+/** A feed on `lgsp.feeds.v1` (contract v1). */
+export class FeedDto {
+  @Equals(FEED_SCHEMA)
+  schema!: typeof FEED_SCHEMA;
+
+  @IsString()
+  @Matches(FEED_ID_PATTERN, { message: 'feedId must be 1 to 128 characters of [A-Za-z0-9._:-]' })
+  feedId!: string;
+
+  @IsString()
+  @Length(1, 64)
+  source!: string;
+
+  @IsRFC3339({ message: 'sentAt must be an RFC 3339 date-time with an offset' })
+  sentAt!: string;
+
+  @IsString()
+  @Matches(PERIOD_PATTERN, { message: 'period must be YYYY, YYYY-H1|H2, YYYY-Q1..Q4 or YYYY-MM' })
+  period!: string;
+
+  @IsOptional()
+  @IsIn(FEED_STATUSES)
+  status?: (typeof FEED_STATUSES)[number];
+
+  @ValidateIf(() => true)
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_OBSERVATIONS)
+  @ValidateNested({ each: true })
+  @Type(() => ObservationDto)
+  observations!: ObservationDto[];
+}

@@ -1,0 +1,6 @@
+export * from './topics.js';
+export * from './errors.js';
+export * from './feed.dto.js';
+export * from './accepted-feed.js';
+export * from './kpi-event.js';
+export * from './validate-feed.js';

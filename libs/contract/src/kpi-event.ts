@@ -1,0 +1,30 @@
+import type { FeedStatus, InputRef } from '@app/catalogue';
+
+export const KPI_EVENT_SCHEMA = 'lgsp.kpi.v1';
+
+/** A KPI event on `lgsp.kpi.v1` (contract v1). */
+export interface KpiEvent {
+  readonly schema: typeof KPI_EVENT_SCHEMA;
+  readonly eventId: string;
+  readonly kpi: string;
+  readonly area: string;
+  readonly areaName: string;
+  readonly period: string;
+  readonly value: number | null;
+  readonly unit: string;
+  readonly numerator: number | null;
+  readonly denominator: number | null;
+  readonly denominatorPeriod: string | null;
+  readonly status: 'final' | 'provisional';
+  readonly completeness: { readonly expected: string[]; readonly reported: string[] };
+  readonly revision: number;
+  readonly computedAt: string;
+  readonly inputs: InputRef[];
+  readonly note?: string;
+}
+
+/** The record key of a KPI event: `KPI|AREA|PERIOD`. */
+export const kpiEventKey = (k: { kpi: string; area: string; period: string }): string =>
+  `${k.kpi}|${k.area}|${k.period}`;
+
+export type { FeedStatus };

@@ -1,0 +1,43 @@
+/** Every topic the hub reads or writes. External names are fixed by contract v1. */
+export const TOPICS = {
+  /** Feeds from operators, agencies and the hub's HTTP ingest. Key: source id. */
+  feeds: 'lgsp.feeds.v1',
+  /** Rejected records, bytes unchanged, reasons in headers. */
+  dlq: 'lgsp.feeds.dlq.v1',
+  /** KPI events, log-compacted. Key: `KPI|AREA|PERIOD`. */
+  kpi: 'lgsp.kpi.v1',
+  /** Internal: validated, normalised feeds, from ingest to the aggregator. Key: source id. */
+  accepted: 'lgsp.feeds.accepted.v1',
+} as const;
+
+export interface TopicSpec {
+  readonly topic: string;
+  readonly numPartitions: number;
+  readonly configEntries?: { name: string; value: string }[];
+}
+
+export const TOPIC_SPECS: readonly TopicSpec[] = [
+  { topic: TOPICS.feeds, numPartitions: 6 },
+  { topic: TOPICS.dlq, numPartitions: 3 },
+  { topic: TOPICS.accepted, numPartitions: 6 },
+  {
+    topic: TOPICS.kpi,
+    numPartitions: 6,
+    configEntries: [
+      { name: 'cleanup.policy', value: 'compact' },
+      { name: 'min.cleanable.dirty.ratio', value: '0.1' },
+    ],
+  },
+];
+
+/** Headers the hub puts on a DLQ record. */
+export const DLQ_HEADERS = {
+  errorCode: 'lgsp-error-code',
+  /** JSON array of every error found: `[{ code, path, message }]`. */
+  errors: 'lgsp-errors',
+  sourceTopic: 'lgsp-source-topic',
+  sourcePartition: 'lgsp-source-partition',
+  sourceOffset: 'lgsp-source-offset',
+  rejectedAt: 'lgsp-rejected-at',
+  rejectedBy: 'lgsp-rejected-by',
+} as const;

@@ -1,0 +1,117 @@
+import { AdminUnits, SourceRegistry } from '@app/catalogue';
+import { FEED_ERROR } from './errors.js';
+import { validateFeed } from './validate-feed.js';
+
+const rules = { units: AdminUnits.load('data/admin-units'), registry: new SourceRegistry() };
+const origin = { channel: 'kafka' as const, topic: 'lgsp.feeds.v1', partition: 0, offset: '7' };
+
+const good = {
+  schema: 'lgsp.feed.v1',
+  feedId: 'viettel-2024-06-37-a',
+  source: 'viettel',
+  sentAt: '2024-07-05T08:00:00+07:00',
+  period: '2024-06',
+  status: 'actual',
+  observations: [
+    { area: '37', measure: 'mbb_subscriptions', value: 412000 },
+    { area: '37', measure: 'villages_mbb_covered', items: ['13654-01', '13654-02'] },
+    { area: '37', measure: 'mobile_subscriptions', value: 565000, qualifier: '>' },
+  ],
+};
+const check = (feed: unknown, key?: string) =>
+  validateFeed(JSON.stringify(feed), rules, { ...origin, ...(key ? { key } : {}) });
+const codes = (v: ReturnType<typeof check>) => (v.ok ? [] : v.errors.map((e) => `${e.code} ${e.path}`));
+
+describe('validateFeed', () => {
+  it('accepts the contract example and normalises sentAt to UTC', () => {
+    const v = check(good, 'viettel');
+    expect(v.ok).toBe(true);
+    if (!v.ok) return;
+    expect(v.feed.sentAt).toBe('2024-07-05T01:00:00.000Z');
+    expect(v.feed.observations[2]).toEqual({
+      area: '37',
+      measure: 'mobile_subscriptions',
+      value: 565000,
+      qualifier: '>',
+    });
+  });
+
+  it('reports every error of a bad feed, not only the first', () => {
+    const v = check({
+      ...good,
+      feedId: 'has spaces',
+      sentAt: '2024-07-05 08:00',
+      period: '2024-13',
+      observations: [
+        { area: '37', measure: 'mbb_subscriptions', value: -1 },
+        { area: '37', measure: 'mbb_subscriptons', value: 5 },
+        { area: '37', measure: 'bts_sites', value: 5 },
+        { area: '37', measure: 'fbb_subscriptions', value: 1, items: ['a'] },
+      ],
+      extra: true,
+    });
+    expect(codes(v)).toEqual(
+      expect.arrayContaining([
+        'INVALID_FIELD feedId',
+        'INVALID_FIELD sentAt',
+        'INVALID_FIELD period',
+        'UNKNOWN_FIELD extra',
+        'INVALID_FIELD observations[0].value',
+        'UNKNOWN_MEASURE observations[1].measure',
+        'VALUE_KIND_MISMATCH observations[2]',
+        'VALUE_KIND_MISMATCH observations[3]',
+      ]),
+    );
+    expect(v.ok ? '' : v.errors.find((e) => e.code === FEED_ERROR.unknownMeasure)?.message).toMatch(
+      /did you mean "mbb_subscriptions"/,
+    );
+  });
+
+  it('rejects an area code that does not exist in the boundary set of the period', () => {
+    // 35 (Hà Nam) existed until 2025-06-30; from 2025-07 it is part of Ninh Bình 37.
+    expect(check({ ...good, period: '2025-06', observations: [{ area: '35', measure: 'mbb_subscriptions', value: 1 }] }).ok).toBe(true);
+    const after = check({ ...good, period: '2025-09', observations: [{ area: '35', measure: 'mbb_subscriptions', value: 1 }] });
+    expect(codes(after)).toEqual(['UNKNOWN_AREA observations[0].area']);
+  });
+
+  it('rejects a source that is not registered, or a measure it may not report', () => {
+    expect(codes(check({ ...good, source: 'acme' }))).toContain('UNKNOWN_SOURCE source');
+    expect(
+      codes(check({ ...good, observations: [{ area: '37', measure: 'population', value: 1 }] })),
+    ).toEqual(['MEASURE_NOT_ALLOWED observations[0].measure']);
+  });
+
+  it('rejects a record whose key names another source', () => {
+    expect(codes(check(good, 'vnpt'))).toEqual(['KEY_MISMATCH source']);
+  });
+
+  it('rejects the same measure and area twice in one feed', () => {
+    const v = check({ ...good, observations: [good.observations[0], good.observations[0]] });
+    expect(codes(v)).toEqual(['DUPLICATE_OBSERVATION observations[1]']);
+  });
+
+  it('accepts null as a retraction', () => {
+    const v = check({ ...good, observations: [{ area: '37', measure: 'mbb_subscriptions', value: null }] });
+    expect(v.ok && v.feed.observations[0]).toEqual({ area: '37', measure: 'mbb_subscriptions', value: null });
+  });
+
+  it('rejects what is not JSON, NaN, Infinity and invalid UTF-8 with a clear error', () => {
+    for (const raw of ['{', '{"value": NaN}', '[1]', 'null']) {
+      const v = validateFeed(raw, rules, origin);
+      expect(v.ok ? '' : v.errors[0]!.code).toBe('MALFORMED_JSON');
+    }
+    const big = validateFeed(
+      JSON.stringify({ ...good, observations: [{ area: '37', measure: 'mbb_subscriptions', value: 0 }] }).replace('"value":0', '"value":1e999'),
+      rules,
+      origin,
+    );
+    expect(codes(big)).toEqual(['INVALID_FIELD observations[0].value']);
+    const v = validateFeed(new Uint8Array([0x7b, 0xff, 0x7d]), rules, origin);
+    expect(v.ok ? '' : v.errors[0]!.message).toMatch(/UTF-8/);
+  });
+
+  it('rejects more than 10,000 observations', () => {
+    const many = Array.from({ length: 10_001 }, (_, i) => ({ area: '37', measure: 'mbb_subscriptions', value: i }));
+    expect(codes(check({ ...good, observations: many }))).toContain('INVALID_FIELD observations');
+  });
+});
