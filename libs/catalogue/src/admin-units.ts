@@ -56,7 +56,7 @@ export class AdminUnits {
   private readonly units = new Map<AreaKey, AreaUnit>();
   /** old (2008) province code -> new (2025) province code; every old province went whole. */
   private readonly provinceCrosswalk = new Map<string, string>();
-  private readonly oldProvincesOf = new Map<string, string[]>();
+  private readonly oldByNew = new Map<string, string[]>();
 
   private constructor() {}
 
@@ -96,9 +96,9 @@ export class AdminUnits {
       });
     for (const r of readCsv(join(dir, 'province-crosswalk-2025.csv'))) {
       au.provinceCrosswalk.set(r.old_code!, r.new_code!);
-      const olds = au.oldProvincesOf.get(r.new_code!) ?? [];
+      const olds = au.oldByNew.get(r.new_code!) ?? [];
       olds.push(r.old_code!);
-      au.oldProvincesOf.set(r.new_code!, olds);
+      au.oldByNew.set(r.new_code!, olds);
     }
     return au;
   }
@@ -136,7 +136,7 @@ export class AdminUnits {
 
   /** The 2008 provinces that formed a 2025 province. */
   oldProvincesOf(newProvince: string): string[] {
-    return this.oldProvincesOf.get(newProvince) ?? [];
+    return this.oldByNew.get(newProvince) ?? [];
   }
 
   /**

@@ -1,5 +1,12 @@
 import { AdminUnits } from './admin-units.js';
-import { affectedKeys, computeKpi, type KpiKey, type Observation } from './aggregate.js';
+import {
+  affectedKeys,
+  computeKpi,
+  kpiChanged,
+  provincesRead,
+  type KpiKey,
+  type Observation,
+} from './aggregate.js';
 import { SourceRegistry, DEFAULT_SOURCES } from './catalogue.js';
 
 const units = AdminUnits.load('data/admin-units');
@@ -295,5 +302,37 @@ describe('affectedKeys', () => {
     const keys = affectedKeys({ measure: 'fbb_subscriptions', area: '36', period: '2025-03' }, units);
     expect(keys).toContainEqual({ kpi: 'FBB_SUB_P100', bs: '2025', area: '37', period: '2025' });
     expect(keys).toContainEqual({ kpi: 'FBB_SUB_P100', bs: '2008', area: '36', period: '2025-H1' });
+  });
+});
+
+describe('kpiChanged', () => {
+  const base = computeKpi(
+    key('MBB_SUB_P100', '37', '2024'),
+    [obs('viettel', 'mbb_subscriptions', '37', '2024', 10), obs('gso', 'population', '37', '2024', 100)],
+    ctx,
+  );
+  it('wants an event for a new key with data, and none for a key that never had any', () => {
+    expect(kpiChanged(undefined, base)).toBe(true);
+    expect(kpiChanged(undefined, { ...base, hasData: false })).toBe(false);
+  });
+  it('wants no event when only the lineage changed', () => {
+    expect(kpiChanged(base, { ...base, inputs: [] })).toBe(false);
+  });
+  it('wants an event when the value, status or completeness changed', () => {
+    expect(kpiChanged(base, { ...base, value: 11, numerator: 11 })).toBe(true);
+    expect(kpiChanged(base, { ...base, status: 'final' })).toBe(true);
+    expect(kpiChanged(base, { ...base, completeness: { expected: [], reported: [] } })).toBe(true);
+  });
+});
+
+describe('provincesRead', () => {
+  it('reads the old provinces too for a 2025 province, whose history is in 2008 codes', () => {
+    expect(provincesRead(key('MBB_SUB_P100', '37', '2026', '2025'), units).sort()).toEqual([
+      '2008:35',
+      '2008:36',
+      '2008:37',
+      '2025:37',
+    ]);
+    expect(provincesRead(key('MBB_SUB_P100', '14386', '2024'), units)).toEqual(['2008:37']);
   });
 });

@@ -86,6 +86,9 @@ interface Resolved {
 class SeriesIndex {
   readonly byNode = new Map<AreaKey, Map<string, Observation>>();
   readonly children = new Map<AreaKey, Set<AreaKey>>();
+  /** Resolutions already made, valid as long as the index does not change. */
+  readonly memo = new Map<string, Resolved | undefined>();
+  readonly refMemo = new Map<string, Resolved | undefined>();
   minYear = Infinity;
 
   constructor(private readonly units: AdminUnits) {}
@@ -167,18 +170,17 @@ function resolveSeries(
   p: Period,
   flow: boolean,
   isSet: boolean,
-  memo: Map<string, Resolved | undefined>,
 ): Resolved | undefined {
   const memoKey = `${node}|${p.code}`;
-  if (memo.has(memoKey)) return memo.get(memoKey);
+  if (idx.memo.has(memoKey)) return idx.memo.get(memoKey);
   const result = compute();
-  memo.set(memoKey, result);
+  idx.memo.set(memoKey, result);
   return result;
 
   function overTime(): Resolved | undefined {
     const kids = childPeriods(p);
     if (flow) {
-      const parts = kids.map((c) => resolveSeries(idx, node, c, flow, isSet, memo));
+      const parts = kids.map((c) => resolveSeries(idx, node, c, flow, isSet));
       const present = parts.filter((r): r is Resolved => r !== undefined);
       return combine(
         present,
@@ -187,7 +189,7 @@ function resolveSeries(
       );
     }
     for (const c of [...kids].reverse()) {
-      const r = resolveSeries(idx, node, c, flow, isSet, memo);
+      const r = resolveSeries(idx, node, c, flow, isSet);
       if (r) return r;
     }
     return undefined;
@@ -196,7 +198,7 @@ function resolveSeries(
   function overAreas(bs: BoundarySet): Resolved | undefined {
     const parts = idx
       .childrenIn(node, bs)
-      .map((c) => resolveSeries(idx, c, p, flow, isSet, memo))
+      .map((c) => resolveSeries(idx, c, p, flow, isSet))
       .filter((r): r is Resolved => r !== undefined);
     return combine(parts, isSet, parts.every((r) => r.covered));
   }
@@ -218,8 +220,8 @@ function referenceAt(
   idx: SeriesIndex,
   node: AreaKey,
   p: Period,
-  memo: Map<string, Resolved | undefined>,
 ): Resolved | undefined {
+  const memo = idx.refMemo;
   const memoKey = `${node}|${p.code}`;
   if (memo.has(memoKey)) return memo.get(memoKey);
   const pBs = boundarySetOf(p);
@@ -230,12 +232,59 @@ function referenceAt(
   else {
     const parts = idx
       .childrenIn(node, pBs)
-      .map((c) => referenceAt(idx, c, p, memo))
+      .map((c) => referenceAt(idx, c, p))
       .filter((r): r is Resolved => r !== undefined);
     result = combine(parts, false, true);
   }
   memo.set(memoKey, result);
   return result;
+}
+
+/**
+ * Current observations, indexed once per measure and source. Build one per batch and compute
+ * every key from it: resolutions of sub-areas and sub-periods are shared between keys.
+ */
+export class ObservationSet {
+  private readonly byMeasure = new Map<string, Observation[]>();
+  private readonly perSource = new Map<string, Map<string, SeriesIndex>>();
+  private readonly merged = new Map<string, SeriesIndex>();
+
+  constructor(
+    observations: readonly Observation[],
+    private readonly units: AdminUnits,
+  ) {
+    for (const o of observations) {
+      const list = this.byMeasure.get(o.measure);
+      if (list) list.push(o);
+      else this.byMeasure.set(o.measure, [o]);
+    }
+  }
+
+  /** One index per source (for measures that combine across sources). */
+  seriesBySource(measure: string): Map<string, SeriesIndex> {
+    let out = this.perSource.get(measure);
+    if (!out) {
+      out = new Map();
+      for (const [source, list] of groupBySource(this.byMeasure.get(measure) ?? [])) {
+        const idx = new SeriesIndex(this.units);
+        for (const o of list) idx.add(o);
+        out.set(source, idx);
+      }
+      this.perSource.set(measure, out);
+    }
+    return out;
+  }
+
+  /** One index for all sources, the later report winning (reference measures, statistics). */
+  mergedSeries(measure: string): SeriesIndex {
+    let idx = this.merged.get(measure);
+    if (!idx) {
+      idx = new SeriesIndex(this.units);
+      for (const o of this.byMeasure.get(measure) ?? []) idx.add(o, true);
+      this.merged.set(measure, idx);
+    }
+    return idx;
+  }
 }
 
 interface OperandResult {
@@ -265,16 +314,10 @@ function groupBySource(obs: readonly Observation[]): Map<string, Observation[]> 
   return out;
 }
 
-function evaluateOperand(
-  op: Operand,
-  target: KpiKey,
-  obs: readonly Observation[],
-  ctx: AggregationContext,
-): OperandResult {
+function evaluateOperand(op: Operand, target: KpiKey, set: ObservationSet): OperandResult {
   const def = MEASURES[op.measure]!;
   const p = mustParsePeriod(target.period);
   const node = areaKey(target.bs, target.area);
-  const mine = obs.filter((o) => o.measure === op.measure);
   const empty: OperandResult = {
     amount: undefined,
     contributors: new Set(),
@@ -284,9 +327,7 @@ function evaluateOperand(
 
   if (def.time === 'reference' || def.time === 'none') {
     // One source by registration; should two report, the later report wins per area and period.
-    const idx = new SeriesIndex(ctx.units);
-    for (const o of mine) idx.add(o, true);
-    const memo = new Map<string, Resolved | undefined>();
+    const idx = set.mergedSeries(op.measure);
     if (def.time === 'none') {
       const direct = idx.byNode.get(node)?.get(p.code);
       if (!direct) return empty;
@@ -300,7 +341,7 @@ function evaluateOperand(
     const candidates = selfAndAncestors(p);
     for (let y = p.year - 1; y >= idx.minYear; y--) candidates.push(mustParsePeriod(String(y)));
     for (const q of candidates) {
-      const r = referenceAt(idx, node, q, memo);
+      const r = referenceAt(idx, node, q);
       if (!r) continue;
       const stale = q.year !== p.year;
       const usedObs = [...r.obs];
@@ -319,10 +360,8 @@ function evaluateOperand(
   // Stocks and flows: resolve per source, then combine across sources.
   const isSet = def.kind === 'item_set';
   const perSource: [string, Resolved][] = [];
-  for (const [source, list] of groupBySource(mine)) {
-    const idx = new SeriesIndex(ctx.units);
-    for (const o of list) idx.add(o);
-    const r = resolveSeries(idx, node, p, def.time === 'flow', isSet, new Map());
+  for (const [source, idx] of set.seriesBySource(op.measure)) {
+    const r = resolveSeries(idx, node, p, def.time === 'flow', isSet);
     if (r) perSource.push([source, r]);
   }
   if (perSource.length === 0) return empty;
@@ -345,20 +384,22 @@ function evaluateOperand(
 
 /**
  * Computes one KPI for one area and period from the current observations of its measures.
- * `obs` may hold more than needed (other areas, periods, measures): they are ignored.
+ * `obs` may hold more than needed (other areas, periods, measures): they are ignored. Pass
+ * an ObservationSet to compute many keys from the same observations.
  */
 export function computeKpi(
   key: KpiKey,
-  obs: readonly Observation[],
+  obs: readonly Observation[] | ObservationSet,
   ctx: AggregationContext,
 ): KpiComputation {
+  const set = obs instanceof ObservationSet ? obs : new ObservationSet(obs, ctx.units);
   const def: KpiDef | undefined = KPIS[key.kpi];
   if (!def) throw new Error(`unknown KPI ${key.kpi}`);
   const unit = ctx.units.get(key.bs, key.area);
   const province = unit?.province ?? key.area.slice(0, 2);
 
-  const num = evaluateOperand(def.numerator, key, obs, ctx);
-  const den = def.denominator ? evaluateOperand(def.denominator, key, obs, ctx) : undefined;
+  const num = evaluateOperand(def.numerator, key, set);
+  const den = def.denominator ? evaluateOperand(def.denominator, key, set) : undefined;
 
   const operands: [Operand, OperandResult][] = [[def.numerator, num]];
   if (def.denominator && den) operands.push([def.denominator, den]);
@@ -463,4 +504,31 @@ export function provincesRead(key: KpiKey, units: AdminUnits): AreaKey[] {
     return [own, ...units.oldProvincesOf(unit.province).map((c) => areaKey('2008', c))];
   }
   return [own];
+}
+
+/** What a published KPI looked like, as far as "did it change" is concerned. */
+export interface PublishedKpi {
+  readonly value: number | null;
+  readonly numerator: number | null;
+  readonly denominator: number | null;
+  readonly status: 'final' | 'provisional';
+  readonly completeness: { readonly expected: readonly string[]; readonly reported: readonly string[] };
+}
+
+/**
+ * Contract v1: an event is due when value, numerator, denominator, status or completeness
+ * changed, never when a feed changed nothing (a new feedId with the same figures included).
+ */
+export function kpiChanged(prev: PublishedKpi | undefined, next: KpiComputation): boolean {
+  if (!prev) return next.hasData;
+  const same = (a: readonly string[], b: readonly string[]): boolean =>
+    a.length === b.length && a.every((x, i) => x === b[i]);
+  return (
+    prev.value !== next.value ||
+    prev.numerator !== next.numerator ||
+    prev.denominator !== next.denominator ||
+    prev.status !== next.status ||
+    !same(prev.completeness.expected, next.completeness.expected) ||
+    !same(prev.completeness.reported, next.completeness.reported)
+  );
 }

@@ -1,0 +1,50 @@
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { AdminUnits, type AggregationContext, SourceRegistry } from '@app/catalogue';
+import { HUB_CONFIG, type HubConfig, loadConfig } from '@app/config';
+import { createDataSource, runMigrations } from '@app/database';
+import { createKafka } from '@app/kafka';
+import type { DataSource } from 'typeorm';
+import { AGGREGATION_CONTEXT, DATA_SOURCE, KAFKA } from './aggregator.tokens.js';
+import { AcceptedFeedsConsumer } from './feeds/accepted-feeds.consumer.js';
+import { ApplyFeedsHandler } from './feeds/apply-feeds.handler.js';
+import { HealthController } from './health/health.controller.js';
+import { OutboxRelay } from './outbox/outbox-relay.service.js';
+
+@Module({
+  controllers: [HealthController],
+  providers: [
+    { provide: HUB_CONFIG, useFactory: () => loadConfig() },
+    {
+      provide: KAFKA,
+      inject: [HUB_CONFIG],
+      useFactory: (c: HubConfig) => createKafka(`${c.KAFKA_CLIENT_ID}-aggregator`, c.KAFKA_BROKERS),
+    },
+    {
+      provide: DATA_SOURCE,
+      inject: [HUB_CONFIG],
+      useFactory: async (c: HubConfig): Promise<DataSource> => {
+        const ds = await createDataSource(c.DATABASE_URL).initialize();
+        await runMigrations(ds);
+        return ds;
+      },
+    },
+    {
+      provide: AGGREGATION_CONTEXT,
+      inject: [HUB_CONFIG],
+      useFactory: (c: HubConfig): AggregationContext => ({
+        units: AdminUnits.load(c.ADMIN_UNITS_DIR),
+        registry: new SourceRegistry(),
+      }),
+    },
+    ApplyFeedsHandler,
+    OutboxRelay,
+    AcceptedFeedsConsumer,
+  ],
+})
+export class AggregatorModule implements OnApplicationShutdown {
+  constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.ds.isInitialized) await this.ds.destroy();
+  }
+}

@@ -1,0 +1,136 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
+import { HUB_CONFIG, type HubConfig } from '@app/config';
+import { OutboxStore } from '@app/database';
+import { createIdempotentProducer } from '@app/kafka';
+import type { Kafka, Producer } from 'kafkajs';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { DATA_SOURCE, KAFKA } from '../aggregator.tokens.js';
+
+const BATCH = 1_000;
+
+/**
+ * Publishes outbox rows to Kafka in id order, in batches, with an idempotent producer, and
+ * marks them published afterwards: at least once, never out of order per key. One relay runs
+ * at a time across instances (a Postgres session lock), which keeps revisions in order on the
+ * compacted topic.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger(OutboxRelay.name);
+  private readonly store = new OutboxStore();
+  private producer?: Producer;
+  private stopped = false;
+  private loopDone?: Promise<void>;
+  private wakeUp?: () => void;
+  private pendingWake = false;
+  readonly status = { leader: false, published: 0, lastPublishAt: null as string | null, lastError: null as string | null };
+
+  constructor(
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.producer = createIdempotentProducer(this.kafka);
+    await this.producer.connect();
+    this.loopDone = this.loop();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.loopDone;
+    await this.producer?.disconnect();
+  }
+
+  /** New events were committed: publish without waiting for the next poll. */
+  wake(): void {
+    this.pendingWake = true;
+    this.wakeUp?.();
+  }
+
+  backlog(): Promise<number> {
+    return this.ds.query('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL').then((r: { n: number }[]) => r[0]?.n ?? 0);
+  }
+
+  private async loop(): Promise<void> {
+    let q: QueryRunner | undefined;
+    let lastPurge = Date.now();
+    while (!this.stopped) {
+      try {
+        if (!q) {
+          q = this.ds.createQueryRunner();
+          await q.connect();
+        }
+        if (!this.status.leader) {
+          this.status.leader = await this.store.tryLockRelay(q);
+          if (!this.status.leader) {
+            await this.sleep(1_000);
+            continue;
+          }
+          this.log.log('this instance relays the outbox');
+        }
+        const pending = await this.store.pending(q, BATCH);
+        if (pending.length === 0) {
+          if (Date.now() - lastPurge > 60_000) {
+            await this.store.purgePublished(q, 3_600);
+            lastPurge = Date.now();
+          }
+          await this.sleep(this.config.OUTBOX_POLL_MS);
+          continue;
+        }
+        const byTopic = new Map<string, { key: string; value: string }[]>();
+        for (const e of pending) {
+          const list = byTopic.get(e.topic) ?? [];
+          list.push({ key: e.key, value: e.payload });
+          byTopic.set(e.topic, list);
+        }
+        await this.producer!.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        });
+        await this.store.markPublished(q, pending.map((e) => e.id));
+        this.status.published += pending.length;
+        this.status.lastPublishAt = new Date().toISOString();
+        this.status.lastError = null;
+      } catch (e) {
+        this.status.lastError = (e as Error).message;
+        this.log.error(`outbox relay: ${this.status.lastError}; retrying in 1 s`);
+        this.status.leader = false;
+        await q?.release().catch(() => undefined);
+        q = undefined;
+        await this.sleep(1_000);
+      }
+    }
+    if (q) {
+      if (this.status.leader) await this.store.unlockRelay(q).catch(() => undefined);
+      await q.release().catch(() => undefined);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.pendingWake || this.stopped) {
+      this.pendingWake = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.pendingWake = false;
+        this.wakeUp = undefined;
+        done();
+      };
+    });
+  }
+}

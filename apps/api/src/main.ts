@@ -1,0 +1,4 @@
+import { runService } from '@app/service';
+import { ApiModule } from './api.module.js';
+
+await runService('api', ApiModule, (c) => c.API_PORT);

@@ -1,0 +1,29 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { brokerReachable } from '@app/kafka';
+import { type HealthReport, healthReport } from '@app/service';
+import type { Kafka } from 'kafkajs';
+import { FeedsConsumer } from '../feeds/feeds.consumer.js';
+import { NormaliseFeedsHandler } from '../feeds/normalise-feeds.handler.js';
+import { KAFKA } from '../ingest.tokens.js';
+
+@Controller()
+export class HealthController {
+  constructor(
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    private readonly consumer: FeedsConsumer,
+    private readonly handler: NormaliseFeedsHandler,
+  ) {}
+
+  /** 200 when the broker answers and the consumer runs; 503 with the reason otherwise. */
+  @Get('health')
+  health(): Promise<HealthReport> {
+    return healthReport('ingest', {
+      kafka: () => brokerReachable(this.kafka),
+      consumer: () => {
+        const s = this.consumer.consumer?.status();
+        return { ok: s?.running === true, detail: s ?? 'not started' };
+      },
+      counters: () => ({ ok: true, detail: this.handler.counters }),
+    });
+  }
+}

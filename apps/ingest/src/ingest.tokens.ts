@@ -1,0 +1,2 @@
+export const KAFKA = Symbol('KAFKA');
+export const FEED_RULES = Symbol('FEED_RULES');

@@ -1,0 +1,103 @@
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { plainToInstance, Type } from 'class-transformer';
+import { IsIn, IsInt, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+
+/**
+ * The hub's configuration, read from the environment once per process and validated.
+ * `process.env` is read here and nowhere else. Defaults are the embedded local setup that
+ * `npm start` brings up.
+ */
+export class HubConfig {
+  /** Comma-separated `host:port` list. */
+  @IsString()
+  @Matches(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, { message: 'KAFKA_BROKERS must be host:port[,host:port...]' })
+  KAFKA_BROKERS = '127.0.0.1:9092';
+
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL = 'postgres://postgres:lgsp@127.0.0.1:54329/lgsp';
+
+  @IsString()
+  ADMIN_UNITS_DIR = 'data/admin-units';
+
+  @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
+  LOG_LEVEL = 'log';
+
+  @IsString()
+  @Matches(/^[A-Za-z0-9._-]+$/)
+  KAFKA_CLIENT_ID = 'lgsp-hub';
+
+  /** Consumer group of the ingest service. */
+  @IsString()
+  INGEST_GROUP = 'lgsp-ingest';
+
+  /** Consumer group of the aggregator service. */
+  @IsString()
+  AGGREGATOR_GROUP = 'lgsp-aggregator';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  API_PORT = 3000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  INGEST_PORT = 3001;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  AGGREGATOR_PORT = 3002;
+
+  /** Interface the HTTP servers bind to. */
+  @IsString()
+  HTTP_HOST = '127.0.0.1';
+
+  /** How often the outbox relay looks for unpublished events when not woken, ms. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  OUTBOX_POLL_MS = 250;
+
+  /** Attempts at a batch that fails for a transient reason before the consumer gives up. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  BATCH_RETRIES = 5;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `invalid configuration:\n  - ${problems.join('\n  - ')}\n` +
+        'Fix the environment variables above (see README, "Configuration") and start again.',
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the configuration; throws a ConfigError naming every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
+  const known = Object.keys(new HubConfig());
+  const given = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => known.includes(k) && v !== undefined && v !== ''),
+  );
+  const config = plainToInstance(HubConfig, given, { exposeDefaultValues: true });
+  const problems = validateSync(config).flatMap((e) =>
+    Object.values(e.constraints ?? {}).map((m) => `${e.property}=${JSON.stringify(e.value)}: ${m}`),
+  );
+  const dir = resolve(config.ADMIN_UNITS_DIR);
+  if (!existsSync(resolve(dir, 'communes-2008.csv')))
+    problems.push(`ADMIN_UNITS_DIR=${dir}: no communes-2008.csv there (run from the project root)`);
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+export const HUB_CONFIG = Symbol('HUB_CONFIG');

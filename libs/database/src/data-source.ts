@@ -1,0 +1,38 @@
+import { DataSource } from 'typeorm';
+import { FeedEntity } from './entities/feed.entity.js';
+import { KpiValueEntity } from './entities/kpi-value.entity.js';
+import { ObservationEntity } from './entities/observation.entity.js';
+import { OutboxEntity } from './entities/outbox.entity.js';
+import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema.js';
+
+export const ENTITIES = [FeedEntity, ObservationEntity, KpiValueEntity, OutboxEntity];
+export const MIGRATIONS = [InitialSchema1763800000000];
+
+export function createDataSource(url: string, poolSize = 10): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error'],
+    extra: { max: poolSize, application_name: 'lgsp-hub' },
+  });
+}
+
+/** Any number and kind of service may boot at once: one migrates, the others wait for it. */
+const MIGRATION_LOCK = 727_001;
+
+export async function runMigrations(ds: DataSource): Promise<string[]> {
+  const runner = ds.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const done = await ds.runMigrations({ transaction: 'all' });
+    return done.map((m) => m.name);
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.release();
+  }
+}

