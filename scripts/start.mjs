@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: the hub's main job on its embedded defaults. Starts Kafka and PostgreSQL (or
+ * uses KAFKA_BROKERS / DATABASE_URL), the three services, replays the demo feeds built from
+ * the seed documents, prints the resulting KPI table and keeps serving the API until Ctrl-C,
+ * which stops everything it started.
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { DEMO_TABLE, demoFeeds } from './demo/demo-feeds.mjs';
+import { PROFILES, ROOT, startKafka, startPostgres, stopKafka } from './infra.mjs';
+
+const SERVICES = [
+  ['aggregator', 'AGGREGATOR_PORT', 3002],
+  ['ingest', 'INGEST_PORT', 3001],
+  ['api', 'API_PORT', 3000],
+];
+// A closed terminal or pipe must not stop the shutdown half-way.
+process.stdout.on('error', () => undefined);
+const say = (m) => {
+  try {
+    process.stdout.write(`${m}\n`);
+  } catch {
+    /* output is gone; keep stopping */
+  }
+};
+const step = (m) => say(`\x1b[1m▸ ${m}\x1b[0m`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const started = { kafka: false, pg: undefined, services: [] };
+let stopping = false;
+
+async function stopAll(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  say('\nstopping...');
+  for (const { name, child } of [...started.services].reverse()) {
+    if (child.exitCode !== null) continue;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
+    say(`  ${name} stopped`);
+  }
+  if (started.pg) {
+    await started.pg.stop().catch((e) => say(`  PostgreSQL: ${e?.message ?? e}`));
+    say('  PostgreSQL stopped');
+  }
+  if (started.kafka) {
+    await stopKafka('dev').catch((e) => say(`  Kafka: ${e?.message ?? e}`));
+    say('  Kafka stopped');
+  }
+  process.exit(code);
+}
+
+async function waitHealthy(name, port, child, logFile) {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited (code ${child.exitCode}); see ${logFile}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${name} not healthy after 90 s; see ${logFile}`);
+    await sleep(250);
+  }
+}
+
+async function main() {
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+  process.on('SIGHUP', () => void stopAll(0));
+  say('LGSP digital-infrastructure hub — demo on embedded Kafka and PostgreSQL\n');
+
+  step('1/5 Kafka');
+  let brokers = process.env.KAFKA_BROKERS;
+  if (brokers) say(`  using KAFKA_BROKERS=${brokers}`);
+  else {
+    brokers = (await startKafka('dev')).brokers;
+    started.kafka = true;
+  }
+
+  step('2/5 PostgreSQL');
+  let databaseUrl = process.env.DATABASE_URL;
+  if (databaseUrl) say(`  using DATABASE_URL=${databaseUrl.replace(/:[^:@/]*@/, ':***@')}`);
+  else {
+    started.pg = await startPostgres('dev');
+    databaseUrl = started.pg.url;
+  }
+
+  step('3/5 services');
+  const logDir = join(PROFILES.dev.dir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  for (const [name, portVar, port] of SERVICES) {
+    const logFile = join(logDir, `${name}.log`);
+    const log = createWriteStream(logFile, { flags: 'a' });
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
+      cwd: ROOT,
+      env: { ...process.env, KAFKA_BROKERS: brokers, DATABASE_URL: databaseUrl, [portVar]: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
+    started.services.push({ name, child });
+    const t = Date.now();
+    await waitHealthy(name, process.env[portVar] ?? port, child, logFile);
+    say(`  ${name} healthy in ${((Date.now() - t) / 1000).toFixed(1)} s (log ${logFile})`);
+    child.once('exit', (code) => {
+      if (!stopping) {
+        say(`\n${name} exited unexpectedly (code ${code}); see ${logFile}`);
+        void stopAll(1);
+      }
+    });
+  }
+
+  step('4/5 demo feeds (Ninh Bình, Điện Biên, Ninh Thuận, from the seed documents)');
+  const feeds = demoFeeds();
+  const kafka = new Kafka({ clientId: 'lgsp-demo', brokers: brokers.split(','), logLevel: logLevel.WARN });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  await producer.send({
+    topic: 'lgsp.feeds.v1',
+    acks: -1,
+    messages: feeds.map((f) => ({ key: f.source, value: JSON.stringify(f) })),
+  });
+  await producer.disconnect();
+  const observations = feeds.reduce((n, f) => n + f.observations.length, 0);
+  say(`  sent ${feeds.length} feeds, ${observations} observations to lgsp.feeds.v1`);
+
+  step('5/5 KPIs');
+  const api = `http://127.0.0.1:${process.env.API_PORT ?? 3000}`;
+  const rows = await waitForTable(api);
+  printTable(rows);
+  const bad = rows.filter((r) => !r.matches);
+  say(
+    bad.length === 0
+      ? `\nAll ${rows.length} figures recomputed from their inputs match the golden values.`
+      : `\n${bad.length} figure(s) differ from the golden values: see the table.`,
+  );
+  say(`\nThe API serves on ${api}:`);
+  say(`  curl '${api}/v1/kpis?area=37&period=2023-H1'`);
+  say(`  curl '${api}/health'   (ingest :3001/health, aggregator :3002/health)`);
+  say('Feeds sent to lgsp.feeds.v1 on ' + brokers + ' are processed live. Ctrl-C stops everything.');
+}
+
+async function waitForTable(api) {
+  const deadline = Date.now() + 120_000;
+  let last = [];
+  for (;;) {
+    last = await Promise.all(
+      DEMO_TABLE.map(async (row) => {
+        const r = await fetch(`${api}/v1/kpis?area=${row.area}&period=${row.period}&kpi=${row.kpi}`)
+          .then((x) => x.json())
+          .catch(() => ({ items: [] }));
+        const kpi = r.items?.[0];
+        const value = kpi?.value ?? null;
+        const matches = value !== null && Math.abs(value - row.expected) < 0.005 * Math.max(1, Math.abs(row.expected) / 100);
+        return { ...row, kpi, value, matches };
+      }),
+    );
+    if (last.every((r) => r.matches)) return last;
+    if (Date.now() > deadline) return last;
+    process.stdout.write(`  waiting for KPIs: ${last.filter((r) => r.matches).length}/${last.length}\r`);
+    await sleep(500);
+  }
+}
+
+function printTable(rows) {
+  const fmt = (v, unit) =>
+    v === null || v === undefined
+      ? '—'
+      : unit === 'vnd'
+        ? `${(v / 1e9).toFixed(1)} bn`
+        : v.toFixed(2);
+  const header = ['area', 'period', 'KPI', 'value', 'unit', 'status', 'rev', 'published', 'note'];
+  const table = rows.map((r) => [
+    `${r.area} ${r.kpi?.areaName ?? ''}`,
+    r.period,
+    r.kpi?.kpi ?? r.kpi,
+    fmt(r.value, r.kpi?.unit),
+    r.kpi?.unit ?? '',
+    r.kpi?.status ?? 'missing',
+    String(r.kpi?.revision ?? ''),
+    r.published,
+    `${r.matches ? '✓' : '✗'} ${r.kpi?.note ?? ''}`.trim(),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
+  const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+  say('');
+  say(line(header));
+  say(widths.map((w) => '─'.repeat(w)).join('  '));
+  for (const row of table) say(line(row));
+}
+
+main().catch((e) => {
+  say(`\nerror: ${e.message}`);
+  void stopAll(1);
+});
