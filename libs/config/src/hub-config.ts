@@ -90,8 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     Object.entries(env).filter(([k, v]) => known.includes(k) && v !== undefined && v !== ''),
   );
   const config = plainToInstance(HubConfig, given, { exposeDefaultValues: true });
-  const problems = validateSync(config).flatMap((e) =>
-    Object.values(e.constraints ?? {}).map((m) => `${e.property}=${JSON.stringify(e.value)}: ${m}`),
+  const problems = validateSync(config).map(
+    (e) => `${e.property}=${JSON.stringify(given[e.property] ?? e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`,
   );
   const dir = resolve(config.ADMIN_UNITS_DIR);
   if (!existsSync(resolve(dir, 'communes-2008.csv')))

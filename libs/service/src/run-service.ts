@@ -27,11 +27,31 @@ export async function runService(
     logLevels: LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL as LogLevel) + 1),
   });
   const log = new Logger(name);
-  const app = await NestFactory.create(module as never, { logger, bufferLogs: false });
-  app.enableShutdownHooks();
-  await app.listen(port(config), config.HTTP_HOST);
-  log.log(`${name} listening on http://${config.HTTP_HOST}:${port(config)}`);
-  return app;
+  try {
+    const app = await NestFactory.create(module as never, { logger, bufferLogs: false, abortOnError: false });
+    app.enableShutdownHooks();
+    await app.listen(port(config), config.HTTP_HOST);
+    log.log(`${name} listening on http://${config.HTTP_HOST}:${port(config)}`);
+    return app;
+  } catch (e) {
+    log.fatal(`${name} could not start: ${(e as Error).message}. ${hint(e, config, port(config))}`);
+    process.exit(1);
+  }
+}
+
+/** What to do about a failed start, in the user's terms. */
+export function hint(e: unknown, config: HubConfig, port: number): string {
+  const err = e as { code?: string; name?: string; message?: string; port?: number };
+  const db = new URL(config.DATABASE_URL);
+  if (err.code === 'EADDRINUSE')
+    return `Port ${port} is taken by another program: stop it or choose another port (API_PORT, INGEST_PORT, AGGREGATOR_PORT).`;
+  if (err.code === 'ECONNREFUSED' && String(err.port) === (db.port || '5432'))
+    return `Nothing answers at ${db.host} (DATABASE_URL). Start the embedded one with 'npm run infra:up', or point DATABASE_URL at a running PostgreSQL.`;
+  if (err.code === '28P01' || err.code === '3D000')
+    return `PostgreSQL at ${db.host} refused the credentials or database in DATABASE_URL: check it.`;
+  if (err.name?.startsWith('KafkaJS'))
+    return `Kafka at ${config.KAFKA_BROKERS} (KAFKA_BROKERS) did not answer. Start the embedded broker with 'npm run infra:up', or point KAFKA_BROKERS at a running one.`;
+  return 'See the lines above; the README lists what each service needs.';
 }
 
 /** Stops the process when a service cannot go on: offsets are not committed, nothing is lost. */
