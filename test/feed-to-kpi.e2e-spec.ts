@@ -44,10 +44,21 @@ const feed = (
   period: string,
   observations: object[],
   status = 'actual',
-) => ({ schema: 'lgsp.feed.v1', feedId: `${feedId}-${run}`, source, sentAt, period, status, observations });
+) => ({
+  schema: 'lgsp.feed.v1',
+  feedId: `${feedId}-${run}`,
+  source,
+  sentAt,
+  period,
+  status,
+  observations,
+});
 
 const events = (key: string): KpiEvent[] =>
-  kpis.byKey(key).map((r) => r.json<KpiEvent>()).sort((a, b) => a.revision - b.revision);
+  kpis
+    .byKey(key)
+    .map((r) => r.json<KpiEvent>())
+    .sort((a, b) => a.revision - b.revision);
 
 const revision = (key: string, rev: number, what = `${key} revision ${rev}`) =>
   eventually(() => events(key).find((e) => e.revision === rev), { what });
@@ -95,11 +106,18 @@ afterAll(async () => {
 
 describe('a feed on lgsp.feeds.v1', () => {
   const q1 = '2023-Q1';
-  const viettel = feed('viettel', 'vt-58-2023q1', '2023-04-10T08:00:00+07:00', q1, [
-    { area: '58', measure: 'mbb_subscriptions', value: 252_906 },
-    { area: '58', measure: 'fbb_subscriptions', value: 84_737 },
-    { area: '58', measure: 'mobile_subscriptions', value: 645_437, qualifier: '~' },
-  ], 'estimate');
+  const viettel = feed(
+    'viettel',
+    'vt-58-2023q1',
+    '2023-04-10T08:00:00+07:00',
+    q1,
+    [
+      { area: '58', measure: 'mbb_subscriptions', value: 252_906 },
+      { area: '58', measure: 'fbb_subscriptions', value: 84_737 },
+      { area: '58', measure: 'mobile_subscriptions', value: 645_437, qualifier: '~' },
+    ],
+    'estimate',
+  );
 
   it('has no value until there is a population, then the value from numerator and denominator', async () => {
     await sender.send([viettel]);
@@ -118,17 +136,26 @@ describe('a feed on lgsp.feeds.v1', () => {
     expect(mbb.denominator).toBe(596_049);
     expect(mbb.denominatorPeriod).toBe('2021');
     expect(mbb.status).toBe('provisional');
-    expect(mbb.inputs).toContainEqual({ source: 'viettel', feedId: viettel.feedId, measure: 'mbb_subscriptions' });
+    expect(mbb.inputs).toContainEqual({
+      source: 'viettel',
+      feedId: viettel.feedId,
+      measure: 'mbb_subscriptions',
+    });
     expect((await revision(`FBB_SUB_P100|58|${q1}`, 2)).value).toBeCloseTo(14.22, 2);
     const mob = await revision(`MOB_SUB_P100|58|${q1}`, 2);
     expect(mob.value).toBeCloseTo(108.29, 2);
-    expect(mob.inputs).toContainEqual(expect.objectContaining({ measure: 'mobile_subscriptions', qualifier: '~' }));
+    expect(mob.inputs).toContainEqual(
+      expect.objectContaining({ measure: 'mobile_subscriptions', qualifier: '~' }),
+    );
     // the quarter rolls up into its half and year as the latest stock of the year
     expect((await revision(`MBB_SUB_P100|58|2023`, 2)).numerator).toBe(252_906);
   });
 
   it('is ignored when its (source, feedId) comes again: no event', async () => {
-    const again = { ...viettel, observations: [{ area: '58', measure: 'mbb_subscriptions', value: 1 }] };
+    const again = {
+      ...viettel,
+      observations: [{ area: '58', measure: 'mbb_subscriptions', value: 1 }],
+    };
     await sender.send([again, viettel]);
     await probe('viettel', 1);
     expect(events(`MBB_SUB_P100|58|${q1}`)).toHaveLength(2);
@@ -136,9 +163,14 @@ describe('a feed on lgsp.feeds.v1', () => {
 
   it('is replaced by a later correction: the next revision with the new value, not the sum', async () => {
     await sender.send([
-      feed('viettel', 'vt-58-2023q1-fix', '2023-04-20T08:00:00+07:00', q1, [
-        { area: '58', measure: 'mbb_subscriptions', value: 260_000 },
-      ], 'estimate'),
+      feed(
+        'viettel',
+        'vt-58-2023q1-fix',
+        '2023-04-20T08:00:00+07:00',
+        q1,
+        [{ area: '58', measure: 'mbb_subscriptions', value: 260_000 }],
+        'estimate',
+      ),
     ]);
     const fixed = await revision(`MBB_SUB_P100|58|${q1}`, 3);
     expect(fixed.numerator).toBe(260_000);
@@ -147,9 +179,14 @@ describe('a feed on lgsp.feeds.v1', () => {
 
   it('is not overwritten by an older correction that arrives late', async () => {
     await sender.send([
-      feed('viettel', 'vt-58-2023q1-old', '2023-04-15T08:00:00+07:00', q1, [
-        { area: '58', measure: 'mbb_subscriptions', value: 999_999 },
-      ], 'estimate'),
+      feed(
+        'viettel',
+        'vt-58-2023q1-old',
+        '2023-04-15T08:00:00+07:00',
+        q1,
+        [{ area: '58', measure: 'mbb_subscriptions', value: 999_999 }],
+        'estimate',
+      ),
     ]);
     await probe('viettel', 2);
     const all = events(`MBB_SUB_P100|58|${q1}`);
@@ -191,7 +228,10 @@ describe('a bad feed', () => {
       },
       { what: 'both bad records on the DLQ' },
     );
-    const reasons = JSON.parse(rejected.headers['lgsp-errors']!) as { code: string; path: string }[];
+    const reasons = JSON.parse(rejected.headers['lgsp-errors']!) as {
+      code: string;
+      path: string;
+    }[];
     expect(reasons.map((e) => `${e.code} ${e.path}`)).toEqual(
       expect.arrayContaining([
         'INVALID_FIELD feedId',
@@ -208,27 +248,36 @@ describe('a bad feed', () => {
 
     const fbb = await revision('FBB_SUB_P100|11|2024-H1', 1);
     expect(fbb.numerator).toBe(73_000);
-    const health = await hub.getJson<{ checks: { counters: { detail: { rejected: number } } } }>('ingest', '/health');
+    const health = await hub.getJson<{ checks: { counters: { detail: { rejected: number } } } }>(
+      'ingest',
+      '/health',
+    );
     expect(health.checks.counters.detail.rejected).toBeGreaterThanOrEqual(2);
   });
 });
 
 describe('the query API', () => {
   it('returns what the latest event per key on lgsp.kpi.v1 says', async () => {
-    await eventually(async () => {
-      const latest = kpis.latestByKey<KpiEvent>();
-      const api = await hub.getJson<{ items: KpiEvent[] }>('api', '/v1/kpis?area=58');
-      const fromTopic = [...latest.values()].filter((e) => e.area === '58');
-      return fromTopic.length > 0 &&
-        api.items.length === fromTopic.length &&
-        api.items.every((a) => {
-          const t = latest.get(`${a.kpi}|${a.area}|${a.period}`);
-          return t && t.revision === a.revision && t.eventId === a.eventId && t.value === a.value;
-        })
-        ? true
-        : undefined;
-    }, { what: 'the API and the topic to agree for area 58' });
-    const one = await hub.getJson<{ items: KpiEvent[] }>('api', '/v1/kpis?area=58&period=2023-Q1&kpi=MBB_SUB_P100');
+    await eventually(
+      async () => {
+        const latest = kpis.latestByKey<KpiEvent>();
+        const api = await hub.getJson<{ items: KpiEvent[] }>('api', '/v1/kpis?area=58');
+        const fromTopic = [...latest.values()].filter((e) => e.area === '58');
+        return fromTopic.length > 0 &&
+          api.items.length === fromTopic.length &&
+          api.items.every((a) => {
+            const t = latest.get(`${a.kpi}|${a.area}|${a.period}`);
+            return t && t.revision === a.revision && t.eventId === a.eventId && t.value === a.value;
+          })
+          ? true
+          : undefined;
+      },
+      { what: 'the API and the topic to agree for area 58' },
+    );
+    const one = await hub.getJson<{ items: KpiEvent[] }>(
+      'api',
+      '/v1/kpis?area=58&period=2023-Q1&kpi=MBB_SUB_P100',
+    );
     expect(one.items).toHaveLength(1);
     expect(one.items[0]!.numerator).toBe(260_000);
   });

@@ -48,7 +48,15 @@ function operatorFeeds(tag, period, sentAt, status, perOperator) {
 }
 
 function agencyFeed(source, tag, period, sentAt, observations, status = 'actual') {
-  return { schema: 'lgsp.feed.v1', feedId: `demo-${tag}-${source}-${period}`, source, sentAt, period, status, observations };
+  return {
+    schema: 'lgsp.feed.v1',
+    feedId: `demo-${tag}-${source}-${period}`,
+    source,
+    sentAt,
+    period,
+    status,
+    observations,
+  };
 }
 
 /** Ninh Bình (37), 2023-06-30: "Kế hoạch phát triển hạ tầng số tỉnh Ninh Bình 2023-2025". */
@@ -133,7 +141,11 @@ function ninhThuan() {
     ]),
     ...[1, 2, 3].flatMap((m) =>
       operatorFeeds(`nt-rev`, `2023-0${m}`, `2023-0${m + 1}-05T08:00:00+07:00`, 'estimate', (i) => [
-        { area: '58', measure: 'telecom_revenue_vnd', value: split(revenue[i], [0.32, 0.33, 0.35])[m - 1] },
+        {
+          area: '58',
+          measure: 'telecom_revenue_vnd',
+          value: split(revenue[i], [0.32, 0.33, 0.35])[m - 1],
+        },
       ]),
     ),
   ];

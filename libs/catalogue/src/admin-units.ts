@@ -44,7 +44,9 @@ export type AreaKey = `${BoundarySet}:${string}`;
 export const areaKey = (bs: BoundarySet, code: string): AreaKey => `${bs}:${code}`;
 
 function readCsv(file: string): Record<string, string>[] {
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
   const header = lines[0]!.split(',');
   return lines.slice(1).map((line) => {
     const cells = line.split(',');

@@ -108,7 +108,10 @@ describe('ratios', () => {
   it('gives no value and says why when the denominator is zero or missing', () => {
     const zero = computeKpi(
       key('FBB_SUB_P100', '37', '2024'),
-      [obs('vnpt', 'fbb_subscriptions', '37', '2024', 5), obs('gso', 'population', '37', '2024', 0)],
+      [
+        obs('vnpt', 'fbb_subscriptions', '37', '2024', 5),
+        obs('gso', 'population', '37', '2024', 0),
+      ],
       ctx,
     );
     expect(zero.value).toBeNull();
@@ -269,7 +272,10 @@ describe('statistics, status and lineage', () => {
     expect(missing.completeness.reported).not.toContain(operators[0]);
     const estimate = computeKpi(
       key('FBB_SUB_P100', '11', '2024-H1'),
-      [...feed.slice(1), obs(operators[0]!, 'fbb_subscriptions', '11', '2024-H1', 1, { status: 'estimate' })],
+      [
+        ...feed.slice(1),
+        obs(operators[0]!, 'fbb_subscriptions', '11', '2024-H1', 1, { status: 'estimate' }),
+      ],
       ctx,
     );
     expect(estimate.status).toBe('provisional');
@@ -299,7 +305,10 @@ describe('affectedKeys', () => {
   });
 
   it('sends January-June 2025 into the 2025 province for the year 2025', () => {
-    const keys = affectedKeys({ measure: 'fbb_subscriptions', area: '36', period: '2025-03' }, units);
+    const keys = affectedKeys(
+      { measure: 'fbb_subscriptions', area: '36', period: '2025-03' },
+      units,
+    );
     expect(keys).toContainEqual({ kpi: 'FBB_SUB_P100', bs: '2025', area: '37', period: '2025' });
     expect(keys).toContainEqual({ kpi: 'FBB_SUB_P100', bs: '2008', area: '36', period: '2025-H1' });
   });
@@ -308,7 +317,10 @@ describe('affectedKeys', () => {
 describe('kpiChanged', () => {
   const base = computeKpi(
     key('MBB_SUB_P100', '37', '2024'),
-    [obs('viettel', 'mbb_subscriptions', '37', '2024', 10), obs('gso', 'population', '37', '2024', 100)],
+    [
+      obs('viettel', 'mbb_subscriptions', '37', '2024', 10),
+      obs('gso', 'population', '37', '2024', 100),
+    ],
     ctx,
   );
   it('wants an event for a new key with data, and none for a key that never had any', () => {

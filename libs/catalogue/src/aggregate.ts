@@ -200,7 +200,11 @@ function resolveSeries(
       .childrenIn(node, bs)
       .map((c) => resolveSeries(idx, c, p, flow, isSet))
       .filter((r): r is Resolved => r !== undefined);
-    return combine(parts, isSet, parts.every((r) => r.covered));
+    return combine(
+      parts,
+      isSet,
+      parts.every((r) => r.covered),
+    );
   }
 
   function compute(): Resolved | undefined {
@@ -216,11 +220,7 @@ function resolveSeries(
 }
 
 /** The value a reference measure has at exactly (node, period), rolled up over areas. */
-function referenceAt(
-  idx: SeriesIndex,
-  node: AreaKey,
-  p: Period,
-): Resolved | undefined {
+function referenceAt(idx: SeriesIndex, node: AreaKey, p: Period): Resolved | undefined {
   const memo = idx.refMemo;
   const memoKey = `${node}|${p.code}`;
   if (memo.has(memoKey)) return memo.get(memoKey);
@@ -444,7 +444,10 @@ export function computeKpi(
       measure: o.measure,
       ...(o.qualifier ? { qualifier: o.qualifier } : {}),
     };
-    inputs.set(`${ref.source}\u0000${ref.feedId}\u0000${ref.measure}\u0000${ref.qualifier ?? ''}`, ref);
+    inputs.set(
+      `${ref.source}\u0000${ref.feedId}\u0000${ref.measure}\u0000${ref.qualifier ?? ''}`,
+      ref,
+    );
   }
 
   return {
@@ -453,11 +456,13 @@ export function computeKpi(
     numerator,
     denominator,
     denominatorPeriod: def.denominator
-      ? den?.fromPeriod ?? (denominator !== null ? key.period : null)
+      ? (den?.fromPeriod ?? (denominator !== null ? key.period : null))
       : null,
     status: complete ? 'final' : 'provisional',
     completeness: { expected: [...expected].sort(), reported: [...reported].sort() },
-    inputs: [...inputs.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r),
+    inputs: [...inputs.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, r]) => r),
     ...(note ? { note } : {}),
   };
 }
@@ -476,8 +481,7 @@ export function affectedKeys(
   const bs = boundarySetOf(p);
   const chain = units.selfAndAncestors(bs, change.area);
   const kpis = Object.values(KPIS).filter(
-    (k) =>
-      k.numerator.measure === change.measure || k.denominator?.measure === change.measure,
+    (k) => k.numerator.measure === change.measure || k.denominator?.measure === change.measure,
   );
   const out: KpiKey[] = [];
   for (const q of selfAndAncestors(p)) {
@@ -512,7 +516,10 @@ export interface PublishedKpi {
   readonly numerator: number | null;
   readonly denominator: number | null;
   readonly status: 'final' | 'provisional';
-  readonly completeness: { readonly expected: readonly string[]; readonly reported: readonly string[] };
+  readonly completeness: {
+    readonly expected: readonly string[];
+    readonly reported: readonly string[];
+  };
 }
 
 /**

@@ -19,7 +19,9 @@ describe('loadConfig', () => {
       loadConfig({ API_PORT: 'abc', DATABASE_URL: 'mysql://x' });
     } catch (e) {
       expect((e as ConfigError).problems).toEqual([
-        expect.stringMatching(/^DATABASE_URL="mysql:\/\/x": DATABASE_URL must be a postgres:\/\/ URL/),
+        expect.stringMatching(
+          /^DATABASE_URL="mysql:\/\/x": DATABASE_URL must be a postgres:\/\/ URL/,
+        ),
         expect.stringMatching(/^API_PORT="abc": /),
       ]);
       expect((e as Error).message).toMatch(/Fix the environment variables/);

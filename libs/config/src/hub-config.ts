@@ -12,7 +12,9 @@ import { IsIn, IsInt, IsString, Matches, Max, Min, validateSync } from 'class-va
 export class HubConfig {
   /** Comma-separated `host:port` list. */
   @IsString()
-  @Matches(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, { message: 'KAFKA_BROKERS must be host:port[,host:port...]' })
+  @Matches(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, {
+    message: 'KAFKA_BROKERS must be host:port[,host:port...]',
+  })
   KAFKA_BROKERS = '127.0.0.1:9092';
 
   @IsString()
@@ -91,7 +93,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   );
   const config = plainToInstance(HubConfig, given, { exposeDefaultValues: true });
   const problems = validateSync(config).map(
-    (e) => `${e.property}=${JSON.stringify(given[e.property] ?? e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+    (e) =>
+      `${e.property}=${JSON.stringify(given[e.property] ?? e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`,
   );
   const dir = resolve(config.ADMIN_UNITS_DIR);
   if (!existsSync(resolve(dir, 'communes-2008.csv')))

@@ -24,5 +24,10 @@ export interface AcceptedFeed {
   readonly status: FeedStatus;
   readonly observations: AcceptedObservation[];
   readonly receivedAt: string;
-  readonly origin: { readonly channel: 'kafka' | 'http'; readonly topic?: string; readonly partition?: number; readonly offset?: string };
+  readonly origin: {
+    readonly channel: 'kafka' | 'http';
+    readonly topic?: string;
+    readonly partition?: number;
+    readonly offset?: string;
+  };
 }

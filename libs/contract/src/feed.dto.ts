@@ -31,7 +31,8 @@ export const FEED_STATUSES = ['actual', 'estimate', 'provisional'] as const;
 export class ObservationDto {
   @IsString()
   @Matches(/^\d{2}(\d|\d{3})?$/, {
-    message: 'area must be a statistics office code: 2 digits (province), 3 (district) or 5 (commune)',
+    message:
+      'area must be a statistics office code: 2 digits (province), 3 (district) or 5 (commune)',
   })
   area!: string;
 

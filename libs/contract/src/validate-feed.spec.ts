@@ -20,7 +20,8 @@ const good = {
 };
 const check = (feed: unknown, key?: string) =>
   validateFeed(JSON.stringify(feed), rules, { ...origin, ...(key ? { key } : {}) });
-const codes = (v: ReturnType<typeof check>) => (v.ok ? [] : v.errors.map((e) => `${e.code} ${e.path}`));
+const codes = (v: ReturnType<typeof check>) =>
+  v.ok ? [] : v.errors.map((e) => `${e.code} ${e.path}`);
 
 describe('validateFeed', () => {
   it('accepts the contract example and normalises sentAt to UTC', () => {
@@ -69,8 +70,18 @@ describe('validateFeed', () => {
 
   it('rejects an area code that does not exist in the boundary set of the period', () => {
     // 35 (Hà Nam) existed until 2025-06-30; from 2025-07 it is part of Ninh Bình 37.
-    expect(check({ ...good, period: '2025-06', observations: [{ area: '35', measure: 'mbb_subscriptions', value: 1 }] }).ok).toBe(true);
-    const after = check({ ...good, period: '2025-09', observations: [{ area: '35', measure: 'mbb_subscriptions', value: 1 }] });
+    expect(
+      check({
+        ...good,
+        period: '2025-06',
+        observations: [{ area: '35', measure: 'mbb_subscriptions', value: 1 }],
+      }).ok,
+    ).toBe(true);
+    const after = check({
+      ...good,
+      period: '2025-09',
+      observations: [{ area: '35', measure: 'mbb_subscriptions', value: 1 }],
+    });
     expect(codes(after)).toEqual(['UNKNOWN_AREA observations[0].area']);
   });
 
@@ -91,8 +102,15 @@ describe('validateFeed', () => {
   });
 
   it('accepts null as a retraction', () => {
-    const v = check({ ...good, observations: [{ area: '37', measure: 'mbb_subscriptions', value: null }] });
-    expect(v.ok && v.feed.observations[0]).toEqual({ area: '37', measure: 'mbb_subscriptions', value: null });
+    const v = check({
+      ...good,
+      observations: [{ area: '37', measure: 'mbb_subscriptions', value: null }],
+    });
+    expect(v.ok && v.feed.observations[0]).toEqual({
+      area: '37',
+      measure: 'mbb_subscriptions',
+      value: null,
+    });
   });
 
   it('rejects what is not JSON, NaN, Infinity and invalid UTF-8 with a clear error', () => {
@@ -101,7 +119,10 @@ describe('validateFeed', () => {
       expect(v.ok ? '' : v.errors[0]!.code).toBe('MALFORMED_JSON');
     }
     const big = validateFeed(
-      JSON.stringify({ ...good, observations: [{ area: '37', measure: 'mbb_subscriptions', value: 0 }] }).replace('"value":0', '"value":1e999'),
+      JSON.stringify({
+        ...good,
+        observations: [{ area: '37', measure: 'mbb_subscriptions', value: 0 }],
+      }).replace('"value":0', '"value":1e999'),
       rules,
       origin,
     );
@@ -111,7 +132,11 @@ describe('validateFeed', () => {
   });
 
   it('rejects more than 10,000 observations', () => {
-    const many = Array.from({ length: 10_001 }, (_, i) => ({ area: '37', measure: 'mbb_subscriptions', value: i }));
+    const many = Array.from({ length: 10_001 }, (_, i) => ({
+      area: '37',
+      measure: 'mbb_subscriptions',
+      value: i,
+    }));
     expect(codes(check({ ...good, observations: many }))).toContain('INVALID_FIELD observations');
   });
 });

@@ -8,7 +8,11 @@ import {
 } from '@app/catalogue';
 import { plainToInstance } from 'class-transformer';
 import { type ValidationError, validateSync } from 'class-validator';
-import { ACCEPTED_FEED_SCHEMA, type AcceptedFeed, type AcceptedObservation } from './accepted-feed.js';
+import {
+  ACCEPTED_FEED_SCHEMA,
+  type AcceptedFeed,
+  type AcceptedObservation,
+} from './accepted-feed.js';
 import { FEED_ERROR, type FeedError } from './errors.js';
 import { FeedDto } from './feed.dto.js';
 
@@ -52,7 +56,9 @@ export function validateFeed(
   try {
     text = typeof raw === 'string' ? raw : utf8.decode(raw);
   } catch {
-    return reject([{ code: FEED_ERROR.malformedJson, path: '', message: 'record is not valid UTF-8' }]);
+    return reject([
+      { code: FEED_ERROR.malformedJson, path: '', message: 'record is not valid UTF-8' },
+    ]);
   }
   let json: unknown;
   try {

@@ -202,15 +202,15 @@ export class AggregateStore {
     );
     for (const r of rows) {
       const o: Observation = {
-      source: r.source,
-      measure: r.measure,
-      area: r.area,
-      period: r.period,
-      ...(r.items ? { items: r.items } : { value: r.value! }),
-      status: r.status,
-      feedId: r.feed_id,
-      sentAt: r.sent_at.toISOString(),
-      ...(r.qualifier ? { qualifier: r.qualifier } : {}),
+        source: r.source,
+        measure: r.measure,
+        area: r.area,
+        period: r.period,
+        ...(r.items ? { items: r.items } : { value: r.value! }),
+        status: r.status,
+        feedId: r.feed_id,
+        sentAt: r.sent_at.toISOString(),
+        ...(r.qualifier ? { qualifier: r.qualifier } : {}),
       };
       const list = byNode.get(r.province_node);
       if (list) list.push(o);

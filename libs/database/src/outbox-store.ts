@@ -13,9 +13,10 @@ export class OutboxStore {
   static readonly RELAY_LOCK = 727_002;
 
   async tryLockRelay(q: QueryRunner): Promise<boolean> {
-    const [row]: { locked: boolean }[] = await q.query('SELECT pg_try_advisory_lock($1) AS locked', [
-      OutboxStore.RELAY_LOCK,
-    ]);
+    const [row]: { locked: boolean }[] = await q.query(
+      'SELECT pg_try_advisory_lock($1) AS locked',
+      [OutboxStore.RELAY_LOCK],
+    );
     return row?.locked === true;
   }
 
@@ -32,7 +33,9 @@ export class OutboxStore {
   }
 
   async markPublished(q: QueryRunner, ids: readonly string[]): Promise<void> {
-    await q.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [[...ids]]);
+    await q.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [
+      [...ids],
+    ]);
   }
 
   /** Published events are on the compacted topic and in kpi_value: the outbox forgets them. */

@@ -103,7 +103,9 @@ export class BatchConsumer {
         // Advance the in-memory position (else kafkajs fetches the batch again), then commit.
         resolveOffset(batch.lastOffset());
         const next = (BigInt(batch.lastOffset()) + 1n).toString();
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+        await consumer.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: next },
+        ]);
         this.lastBatchAt = new Date();
         this.batches++;
         this.messages += messages.length;
@@ -125,12 +127,16 @@ export class BatchConsumer {
         this.lastError = error instanceof Error ? error.message : String(error);
         const where = `${messages[0]!.topic}[${messages[0]!.partition}] offsets ${messages[0]!.offset}..${messages.at(-1)!.offset}`;
         if (!retriable || attempt >= this.options.retries) {
-          this.log.error(`batch ${where} failed for good after ${attempt} attempt(s): ${this.lastError}`);
+          this.log.error(
+            `batch ${where} failed for good after ${attempt} attempt(s): ${this.lastError}`,
+          );
           this.running = false;
           this.options.onFatal?.(error);
           throw error;
         }
-        this.log.warn(`batch ${where} failed (attempt ${attempt}/${this.options.retries}), retrying: ${this.lastError}`);
+        this.log.warn(
+          `batch ${where} failed (attempt ${attempt}/${this.options.retries}), retrying: ${this.lastError}`,
+        );
         await heartbeat();
         await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5_000)));
       }

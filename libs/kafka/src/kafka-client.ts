@@ -61,10 +61,16 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[]): P
 }
 
 /** Whether the brokers answer: one metadata request, bounded in time. */
-export async function brokerReachable(kafka: Kafka, timeoutMs = 3_000): Promise<{ ok: boolean; detail?: string }> {
+export async function brokerReachable(
+  kafka: Kafka,
+  timeoutMs = 3_000,
+): Promise<{ ok: boolean; detail?: string }> {
   const admin = kafka.admin({ retry: { retries: 0 } });
   const timeout = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new Error(`no answer from the brokers within ${timeoutMs} ms`)), timeoutMs).unref(),
+    setTimeout(
+      () => reject(new Error(`no answer from the brokers within ${timeoutMs} ms`)),
+      timeoutMs,
+    ).unref(),
   );
   try {
     await Promise.race([admin.connect(), timeout]);

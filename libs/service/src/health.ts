@@ -31,7 +31,9 @@ export async function healthReport(
 }
 
 /** A database check: one round trip. */
-export async function databaseCheck(query: (sql: string) => Promise<unknown>): Promise<HealthCheck> {
+export async function databaseCheck(
+  query: (sql: string) => Promise<unknown>,
+): Promise<HealthCheck> {
   await query('SELECT 1');
   return { ok: true };
 }

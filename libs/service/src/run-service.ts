@@ -28,7 +28,11 @@ export async function runService(
   });
   const log = new Logger(name);
   try {
-    const app = await NestFactory.create(module as never, { logger, bufferLogs: false, abortOnError: false });
+    const app = await NestFactory.create(module as never, {
+      logger,
+      bufferLogs: false,
+      abortOnError: false,
+    });
     app.enableShutdownHooks();
     await app.listen(port(config), config.HTTP_HOST);
     log.log(`${name} listening on http://${config.HTTP_HOST}:${port(config)}`);

@@ -6,7 +6,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Consumer, Kafka, type KafkaMessage, logLevel, Partitioners, type Producer } from 'kafkajs';
+import {
+  type Consumer,
+  Kafka,
+  type KafkaMessage,
+  logLevel,
+  Partitioners,
+  type Producer,
+} from 'kafkajs';
 import pg from 'pg';
 
 export async function eventually<T>(
@@ -23,14 +30,19 @@ export async function eventually<T>(
       last = e;
     }
     if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 
 export function requireEnv(name: 'KAFKA_BROKERS' | 'DATABASE_URL'): string {
   const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run the tests with npm test (test/global-setup starts Kafka and Postgres)`);
+  if (!v)
+    throw new Error(
+      `${name} is not set: run the tests with npm test (test/global-setup starts Kafka and Postgres)`,
+    );
   return v;
 }
 
@@ -77,11 +89,15 @@ export class TopicWatcher {
   ) {}
 
   async start(): Promise<this> {
-    this.consumer = this.kafka.consumer({ groupId: `watch-${randomUUID()}`, sessionTimeout: 10_000 });
+    this.consumer = this.kafka.consumer({
+      groupId: `watch-${randomUUID()}`,
+      sessionTimeout: 10_000,
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await this.consumer.run({
-      eachMessage: async ({ message, partition }) => void this.records.push(toReceived(message, partition)),
+      eachMessage: async ({ message, partition }) =>
+        void this.records.push(toReceived(message, partition)),
     });
     return this;
   }
@@ -131,12 +147,19 @@ export class FeedSender {
   }
 
   /** Sends feeds (objects are serialised; strings and buffers go as they are). */
-  async send(feeds: readonly (object | string | Buffer)[], key?: (f: object | string | Buffer) => string): Promise<void> {
+  async send(
+    feeds: readonly (object | string | Buffer)[],
+    key?: (f: object | string | Buffer) => string,
+  ): Promise<void> {
     await this.producer!.send({
       topic: 'lgsp.feeds.v1',
       acks: -1,
       messages: feeds.map((f) => ({
-        key: key ? key(f) : typeof f === 'object' && !Buffer.isBuffer(f) ? String((f as { source?: string }).source) : 'unknown',
+        key: key
+          ? key(f)
+          : typeof f === 'object' && !Buffer.isBuffer(f)
+            ? String((f as { source?: string }).source)
+            : 'unknown',
         value: typeof f === 'string' || Buffer.isBuffer(f) ? f : JSON.stringify(f),
       })),
     });
@@ -168,7 +191,9 @@ export class HubProcesses {
   }
 
   async start(service: ServiceName): Promise<void> {
-    const log = createWriteStream(join(this.logDir, `${service}-${this.ports.api}.log`), { flags: 'a' });
+    const log = createWriteStream(join(this.logDir, `${service}-${this.ports.api}.log`), {
+      flags: 'a',
+    });
     const child = spawn(process.execPath, [join('dist', 'apps', service, 'src', 'main.js')], {
       env: {
         ...process.env,
@@ -179,12 +204,13 @@ export class HubProcesses {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
     this.procs.set(service, child);
     await eventually(
       async () => {
-        if (child.exitCode !== null) throw new Error(`${service} exited with ${child.exitCode}; see ${this.logDir}`);
+        if (child.exitCode !== null)
+          throw new Error(`${service} exited with ${child.exitCode}; see ${this.logDir}`);
         const r = await fetch(this.url(service, '/health')).catch(() => undefined);
         return r?.ok ? true : undefined;
       },

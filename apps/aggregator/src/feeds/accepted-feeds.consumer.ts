@@ -100,7 +100,12 @@ export class AcceptedFeedsConsumer implements OnApplicationBootstrap, BeforeAppl
     );
   }
 
-  private async quarantine(m: ConsumedMessage, code: string, reason: string, feed?: AcceptedFeed): Promise<void> {
+  private async quarantine(
+    m: ConsumedMessage,
+    code: string,
+    reason: string,
+    feed?: AcceptedFeed,
+  ): Promise<void> {
     this.counters.quarantined++;
     this.log.error({
       message: `quarantined to ${TOPICS.dlq}: ${reason}`,

@@ -31,13 +31,26 @@ function feed(
   };
 }
 
-async function kpi(key: string): Promise<{ value: number | null; numerator: number | null; revision: number; denominator_period: string | null }> {
+async function kpi(
+  key: string,
+): Promise<{
+  value: number | null;
+  numerator: number | null;
+  revision: number;
+  denominator_period: string | null;
+}> {
   const [kpiCode, area, period] = key.split('|');
-  const rows = await ds.query('SELECT * FROM kpi_value WHERE kpi = $1 AND area = $2 AND period = $3', [kpiCode, area, period]);
+  const rows = await ds.query(
+    'SELECT * FROM kpi_value WHERE kpi = $1 AND area = $2 AND period = $3',
+    [kpiCode, area, period],
+  );
   return rows[0];
 }
 async function outboxFor(key: string): Promise<{ revision: number }[]> {
-  const rows: { payload: string }[] = await ds.query('SELECT payload FROM outbox WHERE key = $1 ORDER BY id', [key]);
+  const rows: { payload: string }[] = await ds.query(
+    'SELECT payload FROM outbox WHERE key = $1 ORDER BY id',
+    [key],
+  );
   return rows.map((r) => JSON.parse(r.payload));
 }
 
@@ -53,18 +66,26 @@ afterAll(async () => {
 
 describe('ApplyFeedsHandler on a real Postgres', () => {
   it('counts a feed once: the same (source, feedId) again changes nothing', async () => {
-    const f = feed('viettel', '2024-06', '2024-07-01T00:00:00Z', [{ area: '14386', measure: 'mbb_subscriptions', value: 100 }]);
+    const f = feed('viettel', '2024-06', '2024-07-01T00:00:00Z', [
+      { area: '14386', measure: 'mbb_subscriptions', value: 100 },
+    ]);
     const first = await handler.apply([f, f]);
     expect(first).toMatchObject({ newFeeds: 1, duplicates: 1 });
-    const again = await handler.apply([{ ...f, observations: [{ area: '14386', measure: 'mbb_subscriptions', value: 999 }] }]);
+    const again = await handler.apply([
+      { ...f, observations: [{ area: '14386', measure: 'mbb_subscriptions', value: 999 }] },
+    ]);
     expect(again).toMatchObject({ newFeeds: 0, duplicates: 1, events: 0 });
     expect((await kpi('MBB_SUB_P100|14386|2024-06')).numerator).toBe(100);
     expect(await outboxFor('MBB_SUB_P100|14386|2024-06')).toHaveLength(1);
   });
 
   it('keeps the later sentAt whatever order the feeds arrive in', async () => {
-    const newer = feed('vnpt', '2024-05', '2024-06-10T00:00:00Z', [{ area: '14389', measure: 'fbb_subscriptions', value: 20 }]);
-    const older = feed('vnpt', '2024-05', '2024-06-01T00:00:00Z', [{ area: '14389', measure: 'fbb_subscriptions', value: 10 }]);
+    const newer = feed('vnpt', '2024-05', '2024-06-10T00:00:00Z', [
+      { area: '14389', measure: 'fbb_subscriptions', value: 20 },
+    ]);
+    const older = feed('vnpt', '2024-05', '2024-06-01T00:00:00Z', [
+      { area: '14389', measure: 'fbb_subscriptions', value: 10 },
+    ]);
     await handler.apply([newer]);
     const late = await handler.apply([older]);
     expect(late).toMatchObject({ newFeeds: 1, observationsChanged: 0, events: 0 });
@@ -73,7 +94,9 @@ describe('ApplyFeedsHandler on a real Postgres', () => {
 
   it('writes one event per changed key per batch, not one per observation', async () => {
     const feeds = ['viettel', 'vnpt', 'mobifone'].map((s, i) =>
-      feed(s, '2024-04', '2024-05-01T00:00:00Z', [{ area: '14392', measure: 'mbb_subscriptions', value: 10 * (i + 1) }]),
+      feed(s, '2024-04', '2024-05-01T00:00:00Z', [
+        { area: '14392', measure: 'mbb_subscriptions', value: 10 * (i + 1) },
+      ]),
     );
     await handler.apply(feeds);
     const events = await outboxFor('MBB_SUB_P100|14392|2024-04');
@@ -83,12 +106,28 @@ describe('ApplyFeedsHandler on a real Postgres', () => {
 
   it('recomputes later periods that fell back on an older population when a newer one arrives', async () => {
     await handler.apply([
-      feed('gso', '2023', '2024-01-01T00:00:00Z', [{ area: '14395', measure: 'population', value: 1000 }]),
-      feed('viettel', '2024-Q1', '2024-04-01T00:00:00Z', [{ area: '14395', measure: 'mbb_subscriptions', value: 500 }]),
+      feed('gso', '2023', '2024-01-01T00:00:00Z', [
+        { area: '14395', measure: 'population', value: 1000 },
+      ]),
+      feed('viettel', '2024-Q1', '2024-04-01T00:00:00Z', [
+        { area: '14395', measure: 'mbb_subscriptions', value: 500 },
+      ]),
     ]);
-    expect(await kpi('MBB_SUB_P100|14395|2024-Q1')).toMatchObject({ value: 50, denominator_period: '2023', revision: 1 });
-    await handler.apply([feed('gso', '2024', '2025-01-01T00:00:00Z', [{ area: '14395', measure: 'population', value: 2000 }])]);
-    expect(await kpi('MBB_SUB_P100|14395|2024-Q1')).toMatchObject({ value: 25, denominator_period: '2024', revision: 2 });
+    expect(await kpi('MBB_SUB_P100|14395|2024-Q1')).toMatchObject({
+      value: 50,
+      denominator_period: '2023',
+      revision: 1,
+    });
+    await handler.apply([
+      feed('gso', '2024', '2025-01-01T00:00:00Z', [
+        { area: '14395', measure: 'population', value: 2000 },
+      ]),
+    ]);
+    expect(await kpi('MBB_SUB_P100|14395|2024-Q1')).toMatchObject({
+      value: 25,
+      denominator_period: '2024',
+      revision: 2,
+    });
   });
 
   it('serialises two instances writing the same province: revisions 1..n, no lost update', async () => {

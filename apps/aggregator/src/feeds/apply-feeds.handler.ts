@@ -124,7 +124,8 @@ export class ApplyFeedsHandler {
       for (const r of rows) {
         const k = identityOf(r);
         const w = winners.get(k);
-        if (!w || w.sentAt < r.sentAt || (w.sentAt === r.sentAt && w.feedId < r.feedId)) winners.set(k, r);
+        if (!w || w.sentAt < r.sentAt || (w.sentAt === r.sentAt && w.feedId < r.feedId))
+          winners.set(k, r);
       }
     }
     const changed = await this.store.upsertObservations(q, [...winners.values()]);
@@ -175,7 +176,10 @@ export class ApplyFeedsHandler {
       const setKey = read.join(',');
       let set = sets.get(setKey);
       if (!set) {
-        set = new ObservationSet(read.flatMap((n) => byNode.get(n) ?? []), units);
+        set = new ObservationSet(
+          read.flatMap((n) => byNode.get(n) ?? []),
+          units,
+        );
         sets.set(setKey, set);
       }
       const computed = computeKpi(key, set, this.ctx);
@@ -186,7 +190,11 @@ export class ApplyFeedsHandler {
     await this.store.writeKpis(q, writes);
     await this.store.insertOutbox(
       q,
-      writes.map((w) => ({ topic: TOPICS.kpi, key: kpiEventKey(w), payload: JSON.stringify(toKpiEvent(w)) })),
+      writes.map((w) => ({
+        topic: TOPICS.kpi,
+        key: kpiEventKey(w),
+        payload: JSON.stringify(toKpiEvent(w)),
+      })),
     );
     return writes.length;
   }

@@ -29,7 +29,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private loopDone?: Promise<void>;
   private wakeUp?: () => void;
   private pendingWake = false;
-  readonly status = { leader: false, published: 0, lastPublishAt: null as string | null, lastError: null as string | null };
+  readonly status = {
+    leader: false,
+    published: 0,
+    lastPublishAt: null as string | null,
+    lastError: null as string | null,
+  };
 
   constructor(
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
@@ -57,7 +62,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   backlog(): Promise<number> {
-    return this.ds.query('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL').then((r: { n: number }[]) => r[0]?.n ?? 0);
+    return this.ds
+      .query('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL')
+      .then((r: { n: number }[]) => r[0]?.n ?? 0);
   }
 
   private async loop(): Promise<void> {
@@ -96,7 +103,10 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
           acks: -1,
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         });
-        await this.store.markPublished(q, pending.map((e) => e.id));
+        await this.store.markPublished(
+          q,
+          pending.map((e) => e.id),
+        );
         this.status.published += pending.length;
         this.status.lastPublishAt = new Date().toISOString();
         this.status.lastError = null;

@@ -6,7 +6,9 @@ import { PERIOD_PATTERN } from '@app/contract';
 export class KpiQueryDto {
   @IsOptional()
   @IsString()
-  @Matches(/^\d{2}(\d|\d{3})?$/, { message: 'area must be a 2, 3 or 5 digit statistics office code' })
+  @Matches(/^\d{2}(\d|\d{3})?$/, {
+    message: 'area must be a 2, 3 or 5 digit statistics office code',
+  })
   area?: string;
 
   @IsOptional()

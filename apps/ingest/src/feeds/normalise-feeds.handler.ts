@@ -1,11 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import {
-  DLQ_HEADERS,
-  type FeedRules,
-  HubError,
-  TOPICS,
-  validateFeed,
-} from '@app/contract';
+import { DLQ_HEADERS, type FeedRules, HubError, TOPICS, validateFeed } from '@app/contract';
 import type { ConsumedMessage } from '@app/kafka';
 import type { Message, Producer } from 'kafkajs';
 import { FEED_RULES } from '../ingest.tokens.js';
@@ -84,7 +78,12 @@ export class NormaliseFeedsHandler {
     try {
       if (topicMessages.length) await producer.sendBatch({ topicMessages, acks: -1 });
     } catch (e) {
-      throw new HubError('KAFKA_PRODUCE_FAILED', `could not forward the batch: ${(e as Error).message}`, true, { cause: e });
+      throw new HubError(
+        'KAFKA_PRODUCE_FAILED',
+        `could not forward the batch: ${(e as Error).message}`,
+        true,
+        { cause: e },
+      );
     }
     const c = this.counters;
     c.feeds += messages.length;

@@ -35,7 +35,9 @@ export class InitialSchema1763800000000 implements MigrationInterface {
         sent_at timestamptz NOT NULL,
         PRIMARY KEY (source, measure, area, period)
       )`);
-    await q.query(`CREATE INDEX observation_province_measure ON observation (province_node, measure)`);
+    await q.query(
+      `CREATE INDEX observation_province_measure ON observation (province_node, measure)`,
+    );
     await q.query(`
       CREATE TABLE kpi_value (
         kpi text NOT NULL,
