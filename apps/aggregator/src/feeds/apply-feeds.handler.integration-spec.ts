@@ -31,9 +31,7 @@ function feed(
   };
 }
 
-async function kpi(
-  key: string,
-): Promise<{
+async function kpi(key: string): Promise<{
   value: number | null;
   numerator: number | null;
   revision: number;
