@@ -15,13 +15,13 @@ import {
 import {
   eventually,
   FeedSender,
-  freshDatabase,
-  HubProcesses,
+  type HubProcesses,
   kafkaClient,
-  requireEnv,
+  startTestHub,
   TopicWatcher,
   uniqueSuffix,
 } from '@app/testing';
+import type { KpiEvent } from '@app/contract';
 import pg from 'pg';
 
 interface Feed {
@@ -32,16 +32,6 @@ interface Feed {
   period: string;
   status: 'actual';
   observations: { area: string; measure: string; value?: number | null; items?: string[] }[];
-}
-interface KpiEvent {
-  kpi: string;
-  area: string;
-  period: string;
-  value: number | null;
-  numerator: number | null;
-  denominator: number | null;
-  status: string;
-  revision: number;
 }
 
 const units = AdminUnits.load('data/admin-units');
@@ -170,19 +160,7 @@ describe('the hub killed with SIGKILL mid-stream', () => {
   let db: string;
 
   beforeAll(async () => {
-    db = await freshDatabase('crash');
-    hub = new HubProcesses(
-      {
-        DATABASE_URL: db,
-        KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
-        INGEST_GROUP: `ingest-${run}`,
-        AGGREGATOR_GROUP: `aggregator-${run}`,
-        OUTBOX_POLL_MS: '50',
-        LOG_LEVEL: 'warn',
-      },
-      13_100,
-    );
-    await hub.startAll();
+    ({ hub, databaseUrl: db } = await startTestHub('crash', 13_100));
     const kafka = kafkaClient();
     kpis = await new TopicWatcher(kafka, 'lgsp.kpi.v1').start();
     sender = await new FeedSender(kafka).start();

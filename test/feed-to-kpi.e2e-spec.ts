@@ -5,32 +5,15 @@
 import {
   eventually,
   FeedSender,
-  freshDatabase,
-  HubProcesses,
+  type HubProcesses,
   kafkaClient,
-  requireEnv,
+  startTestHub,
   TopicWatcher,
-  uniqueSuffix,
 } from '@app/testing';
+import type { KpiEvent } from '@app/contract';
 import type { Kafka } from 'kafkajs';
 
-interface KpiEvent {
-  kpi: string;
-  area: string;
-  period: string;
-  value: number | null;
-  numerator: number | null;
-  denominator: number | null;
-  denominatorPeriod: string | null;
-  status: string;
-  revision: number;
-  eventId: string;
-  note?: string;
-  inputs: { source: string; feedId: string; measure: string; qualifier?: string }[];
-  completeness: { expected: string[]; reported: string[] };
-}
-
-const run = uniqueSuffix();
+let run: string;
 let hub: HubProcesses;
 let kafka: Kafka;
 let kpis: TopicWatcher;
@@ -78,19 +61,7 @@ async function probe(source: string, n: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  const db = await freshDatabase('e2e');
-  hub = new HubProcesses(
-    {
-      DATABASE_URL: db,
-      KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
-      INGEST_GROUP: `ingest-${run}`,
-      AGGREGATOR_GROUP: `aggregator-${run}`,
-      OUTBOX_POLL_MS: '50',
-      LOG_LEVEL: 'warn',
-    },
-    13_000,
-  );
-  await hub.startAll();
+  ({ hub, run } = await startTestHub('e2e', 13_000));
   kafka = kafkaClient();
   kpis = await new TopicWatcher(kafka, 'lgsp.kpi.v1').start();
   dlq = await new TopicWatcher(kafka, 'lgsp.feeds.dlq.v1').start();

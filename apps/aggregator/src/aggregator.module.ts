@@ -1,10 +1,10 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AdminUnits, type AggregationContext, SourceRegistry } from '@app/catalogue';
-import { HUB_CONFIG, type HubConfig, loadConfig } from '@app/config';
-import { createDataSource, runMigrations } from '@app/database';
-import { createKafka } from '@app/kafka';
+import { HUB_CONFIG, type HubConfig, hubConfigProvider } from '@app/config';
+import { DATA_SOURCE, dataSourceProvider } from '@app/database';
+import { kafkaProvider } from '@app/kafka';
 import type { DataSource } from 'typeorm';
-import { AGGREGATION_CONTEXT, DATA_SOURCE, KAFKA } from './aggregator.tokens.js';
+import { AGGREGATION_CONTEXT } from './aggregator.tokens.js';
 import { AcceptedFeedsConsumer } from './feeds/accepted-feeds.consumer.js';
 import { ApplyFeedsHandler } from './feeds/apply-feeds.handler.js';
 import { HealthController } from './health/health.controller.js';
@@ -13,21 +13,9 @@ import { OutboxRelay } from './outbox/outbox-relay.service.js';
 @Module({
   controllers: [HealthController],
   providers: [
-    { provide: HUB_CONFIG, useFactory: () => loadConfig() },
-    {
-      provide: KAFKA,
-      inject: [HUB_CONFIG],
-      useFactory: (c: HubConfig) => createKafka(`${c.KAFKA_CLIENT_ID}-aggregator`, c.KAFKA_BROKERS),
-    },
-    {
-      provide: DATA_SOURCE,
-      inject: [HUB_CONFIG],
-      useFactory: async (c: HubConfig): Promise<DataSource> => {
-        const ds = await createDataSource(c.DATABASE_URL).initialize();
-        await runMigrations(ds);
-        return ds;
-      },
-    },
+    hubConfigProvider,
+    kafkaProvider('aggregator'),
+    dataSourceProvider,
     {
       provide: AGGREGATION_CONTEXT,
       inject: [HUB_CONFIG],

@@ -1,25 +1,16 @@
 import { Inject, Module, type OnApplicationShutdown, ValidationPipe } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
-import { HUB_CONFIG, type HubConfig, loadConfig } from '@app/config';
-import { createDataSource, runMigrations } from '@app/database';
+import { hubConfigProvider } from '@app/config';
+import { DATA_SOURCE, dataSourceProvider } from '@app/database';
 import type { DataSource } from 'typeorm';
-import { DATA_SOURCE } from './api.tokens.js';
 import { HealthController } from './health/health.controller.js';
 import { KpisController } from './kpis/kpis.controller.js';
 
 @Module({
   controllers: [KpisController, HealthController],
   providers: [
-    { provide: HUB_CONFIG, useFactory: () => loadConfig() },
-    {
-      provide: DATA_SOURCE,
-      inject: [HUB_CONFIG],
-      useFactory: async (c: HubConfig): Promise<DataSource> => {
-        const ds = await createDataSource(c.DATABASE_URL).initialize();
-        await runMigrations(ds);
-        return ds;
-      },
-    },
+    hubConfigProvider,
+    dataSourceProvider,
     {
       provide: APP_PIPE,
       useValue: new ValidationPipe({

@@ -1,22 +1,18 @@
 import { Module } from '@nestjs/common';
 import { AdminUnits, SourceRegistry } from '@app/catalogue';
-import { HUB_CONFIG, type HubConfig, loadConfig } from '@app/config';
+import { HUB_CONFIG, type HubConfig, hubConfigProvider } from '@app/config';
 import type { FeedRules } from '@app/contract';
-import { createKafka } from '@app/kafka';
+import { kafkaProvider } from '@app/kafka';
 import { FeedsConsumer } from './feeds/feeds.consumer.js';
 import { NormaliseFeedsHandler } from './feeds/normalise-feeds.handler.js';
 import { HealthController } from './health/health.controller.js';
-import { FEED_RULES, KAFKA } from './ingest.tokens.js';
+import { FEED_RULES } from './ingest.tokens.js';
 
 @Module({
   controllers: [HealthController],
   providers: [
-    { provide: HUB_CONFIG, useFactory: () => loadConfig() },
-    {
-      provide: KAFKA,
-      inject: [HUB_CONFIG],
-      useFactory: (c: HubConfig) => createKafka(`${c.KAFKA_CLIENT_ID}-ingest`, c.KAFKA_BROKERS),
-    },
+    hubConfigProvider,
+    kafkaProvider('ingest'),
     {
       provide: FEED_RULES,
       inject: [HUB_CONFIG],

@@ -104,3 +104,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
 }
 
 export const HUB_CONFIG = Symbol('HUB_CONFIG');
+
+/** The validated configuration as a Nest provider (`@Inject(HUB_CONFIG)`). */
+export const hubConfigProvider = { provide: HUB_CONFIG, useFactory: (): HubConfig => loadConfig() };

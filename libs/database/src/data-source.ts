@@ -1,3 +1,4 @@
+import { HUB_CONFIG, type HubConfig } from '@app/config';
 import { DataSource } from 'typeorm';
 import { FeedEntity } from './entities/feed.entity.js';
 import { KpiValueEntity } from './entities/kpi-value.entity.js';
@@ -36,3 +37,16 @@ export async function runMigrations(ds: DataSource): Promise<string[]> {
     await runner.release();
   }
 }
+
+export const DATA_SOURCE = Symbol('DATA_SOURCE');
+
+/** An initialised, migrated DataSource as a Nest provider (`@Inject(DATA_SOURCE)`). */
+export const dataSourceProvider = {
+  provide: DATA_SOURCE,
+  inject: [HUB_CONFIG],
+  useFactory: async (c: HubConfig): Promise<DataSource> => {
+    const ds = await createDataSource(c.DATABASE_URL).initialize();
+    await runMigrations(ds);
+    return ds;
+  },
+};

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Kafka, type LogEntry, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { HUB_CONFIG, type HubConfig } from '@app/config';
 import type { TopicSpec } from '@app/contract';
 
 /** A kafkajs client whose log lines go through Nest's logger. */
@@ -81,4 +82,16 @@ export async function brokerReachable(
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+export const KAFKA = Symbol('KAFKA');
+
+/** A kafkajs client as a Nest provider (`@Inject(KAFKA)`), named after the service. */
+export function kafkaProvider(service: string) {
+  return {
+    provide: KAFKA,
+    inject: [HUB_CONFIG],
+    useFactory: (c: HubConfig): Kafka =>
+      createKafka(`${c.KAFKA_CLIENT_ID}-${service}`, c.KAFKA_BROKERS),
+  };
 }

@@ -248,3 +248,28 @@ export class HubProcesses {
 }
 
 export const uniqueSuffix = (): string => `${Date.now().toString(36)}${randomUUID().slice(0, 4)}`;
+
+/**
+ * A hub of its own for one e2e file: a fresh database, consumer groups of its own and the
+ * three built services, on `basePort` (API), +1 (ingest), +2 (aggregator).
+ */
+export async function startTestHub(
+  name: string,
+  basePort: number,
+): Promise<{ hub: HubProcesses; databaseUrl: string; run: string }> {
+  const run = uniqueSuffix();
+  const databaseUrl = await freshDatabase(name);
+  const hub = new HubProcesses(
+    {
+      DATABASE_URL: databaseUrl,
+      KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+      INGEST_GROUP: `ingest-${name}-${run}`,
+      AGGREGATOR_GROUP: `aggregator-${name}-${run}`,
+      OUTBOX_POLL_MS: '50',
+      LOG_LEVEL: 'warn',
+    },
+    basePort,
+  );
+  await hub.startAll();
+  return { hub, databaseUrl, run };
+}

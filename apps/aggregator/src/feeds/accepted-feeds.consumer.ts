@@ -19,10 +19,10 @@ import {
   type ConsumedMessage,
   createIdempotentProducer,
   ensureTopics,
+  KAFKA,
 } from '@app/kafka';
 import { exitFatally } from '@app/service';
 import type { Kafka, Producer } from 'kafkajs';
-import { KAFKA } from '../aggregator.tokens.js';
 import { OutboxRelay } from '../outbox/outbox-relay.service.js';
 import { ApplyFeedsHandler } from './apply-feeds.handler.js';
 

@@ -23,9 +23,10 @@ import {
   type StoredKpi,
   identityOf,
   kpiKeyOf,
+  DATA_SOURCE,
 } from '@app/database';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { AGGREGATION_CONTEXT, DATA_SOURCE } from '../aggregator.tokens.js';
+import { AGGREGATION_CONTEXT } from '../aggregator.tokens.js';
 import { nextRevision, toKpiEvent } from '../kpis/kpi-event.factory.js';
 
 export interface ApplyResult {

@@ -1,9 +1,9 @@
+import { DATA_SOURCE } from '@app/database';
 import { Controller, Get, Inject } from '@nestjs/common';
-import { brokerReachable } from '@app/kafka';
+import { brokerReachable, KAFKA } from '@app/kafka';
 import { databaseCheck, type HealthReport, healthReport } from '@app/service';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
-import { DATA_SOURCE, KAFKA } from '../aggregator.tokens.js';
 import { AcceptedFeedsConsumer } from '../feeds/accepted-feeds.consumer.js';
 import { OutboxRelay } from '../outbox/outbox-relay.service.js';
 

@@ -6,11 +6,10 @@ import {
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { HUB_CONFIG, type HubConfig } from '@app/config';
-import { OutboxStore } from '@app/database';
-import { createIdempotentProducer } from '@app/kafka';
+import { OutboxStore, DATA_SOURCE } from '@app/database';
+import { createIdempotentProducer, KAFKA } from '@app/kafka';
 import type { Kafka, Producer } from 'kafkajs';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { DATA_SOURCE, KAFKA } from '../aggregator.tokens.js';
 
 const BATCH = 1_000;
 

@@ -1,7 +1,7 @@
+import { DATA_SOURCE } from '@app/database';
 import { Controller, Get, Inject } from '@nestjs/common';
 import { databaseCheck, type HealthReport, healthReport } from '@app/service';
 import type { DataSource } from 'typeorm';
-import { DATA_SOURCE } from '../api.tokens.js';
 
 @Controller()
 export class HealthController {

@@ -1,8 +1,7 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import type { KpiEvent } from '@app/contract';
-import { KpiValueEntity } from '@app/database';
+import { KpiValueEntity, DATA_SOURCE } from '@app/database';
 import type { DataSource } from 'typeorm';
-import { DATA_SOURCE } from '../api.tokens.js';
 import { KpiQueryDto } from './kpi-query.dto.js';
 
 const LIMIT = 10_000;

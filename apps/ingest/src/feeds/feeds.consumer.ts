@@ -7,10 +7,9 @@ import {
 } from '@nestjs/common';
 import { HUB_CONFIG, type HubConfig } from '@app/config';
 import { TOPIC_SPECS, TOPICS } from '@app/contract';
-import { BatchConsumer, createIdempotentProducer, ensureTopics } from '@app/kafka';
+import { BatchConsumer, createIdempotentProducer, ensureTopics, KAFKA } from '@app/kafka';
 import { exitFatally } from '@app/service';
 import type { Kafka, Producer } from 'kafkajs';
-import { KAFKA } from '../ingest.tokens.js';
 import { NormaliseFeedsHandler } from './normalise-feeds.handler.js';
 
 /** Consumes `lgsp.feeds.v1` in batches and hands each batch to the handler. */

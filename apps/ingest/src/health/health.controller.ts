@@ -1,10 +1,9 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { brokerReachable } from '@app/kafka';
+import { brokerReachable, KAFKA } from '@app/kafka';
 import { type HealthReport, healthReport } from '@app/service';
 import type { Kafka } from 'kafkajs';
 import { FeedsConsumer } from '../feeds/feeds.consumer.js';
 import { NormaliseFeedsHandler } from '../feeds/normalise-feeds.handler.js';
-import { KAFKA } from '../ingest.tokens.js';
 
 @Controller()
 export class HealthController {
