@@ -9,7 +9,9 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { randomBytes } from 'node:crypto';
 import { DEMO_TABLE, demoFeeds } from './demo/demo-feeds.mjs';
+import { loadPlans, SEED_PLANS } from './hub.mjs';
 import { PROFILES, ROOT, startKafka, startPostgres, stopKafka } from './infra.mjs';
 
 const SERVICES = [
@@ -91,6 +93,9 @@ async function main() {
     databaseUrl = started.pg.url;
   }
 
+  // The admin API (loading plans) needs a token: one for this session unless one is given.
+  const adminToken = process.env.ADMIN_TOKEN ?? randomBytes(24).toString('hex');
+
   step('3/5 services');
   const logDir = join(PROFILES.dev.dir, 'logs');
   mkdirSync(logDir, { recursive: true });
@@ -103,6 +108,7 @@ async function main() {
         ...process.env,
         KAFKA_BROKERS: brokers,
         DATABASE_URL: databaseUrl,
+        ADMIN_TOKEN: adminToken,
         [portVar]: String(port),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -121,7 +127,11 @@ async function main() {
     });
   }
 
-  step('4/5 demo feeds (Ninh Bình, Điện Biên, Ninh Thuận, from the seed documents)');
+  step('4/5 plans and demo feeds (Ninh Bình, Điện Biên, Ninh Thuận, from the seed documents)');
+  const api = `http://127.0.0.1:${process.env.API_PORT ?? 3000}`;
+  const plans = await loadPlans(api, adminToken, SEED_PLANS);
+  say(`  loaded ${plans.loaded} plan targets (${SEED_PLANS.replace(ROOT + '/', '')})`);
+  for (const w of plans.warnings) say(`  warning: ${w}`);
   const feeds = demoFeeds();
   const kafka = new Kafka({
     clientId: 'lgsp-demo',
@@ -140,7 +150,6 @@ async function main() {
   say(`  sent ${feeds.length} feeds, ${observations} observations to lgsp.feeds.v1`);
 
   step('5/5 KPIs');
-  const api = `http://127.0.0.1:${process.env.API_PORT ?? 3000}`;
   const rows = await waitForTable(api);
   printTable(rows);
   const bad = rows.filter((r) => !r.matches);
@@ -151,7 +160,9 @@ async function main() {
   );
   say(`\nThe API serves on ${api}:`);
   say(`  curl '${api}/v1/kpis?area=37&period=2023-H1'`);
-  say(`  curl '${api}/health'   (ingest :3001/health, aggregator :3002/health)`);
+  say(`  curl '${api}/v1/kpis/series?kpi=MBB_SUB_P100&area=37'   curl '${api}/v1/kpi-changes?after=0'`);
+  say(`  ${api}/docs (OpenAPI)   curl '${api}/health'   (ingest :3001/health, aggregator :3002/health)`);
+  say(`  ADMIN_TOKEN=${adminToken} npm run hub -- plans load <file>`);
   say(
     'Feeds sent to lgsp.feeds.v1 on ' + brokers + ' are processed live. Ctrl-C stops everything.',
   );
@@ -190,7 +201,7 @@ function printTable(rows) {
       : unit === 'vnd'
         ? `${(v / 1e9).toFixed(1)} bn`
         : v.toFixed(2);
-  const header = ['area', 'period', 'KPI', 'value', 'unit', 'status', 'rev', 'published', 'note'];
+  const header = ['area', 'period', 'KPI', 'value', 'unit', 'status', 'rev', 'published', 'target', 'note'];
   const table = rows.map((r) => [
     `${r.area} ${r.kpi?.areaName ?? ''}`,
     r.period,
@@ -200,6 +211,9 @@ function printTable(rows) {
     r.kpi?.status ?? 'missing',
     String(r.kpi?.revision ?? ''),
     r.published,
+    r.kpi?.target
+      ? `${r.kpi.target.target} by ${r.kpi.target.targetPeriod}: ${r.kpi.target.met ? 'met' : `${(r.kpi.target.ratio * 100).toFixed(0)} %`}`
+      : '',
     `${r.matches ? '✓' : '✗'} ${r.kpi?.note ?? ''}`.trim(),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));

@@ -4,13 +4,34 @@ import { hubConfigProvider } from '@app/config';
 import { DATA_SOURCE, dataSourceProvider } from '@app/database';
 import type { DataSource } from 'typeorm';
 import { HealthController } from './health/health.controller.js';
+import { AdminUnits } from '@app/catalogue';
+import { HUB_CONFIG, type HubConfig } from '@app/config';
+import { ADMIN_UNITS } from './api.tokens.js';
+import { CatalogueController } from './catalogue/catalogue.controller.js';
+import { KpiChangesController } from './changes/kpi-changes.controller.js';
+import { KpiReadService } from './kpis/kpi-read.service.js';
 import { KpisController } from './kpis/kpis.controller.js';
+import { AdminTokenGuard } from './plans/admin-token.guard.js';
+import { PlansController } from './plans/plans.controller.js';
 
 @Module({
-  controllers: [KpisController, HealthController],
+  controllers: [
+    KpisController,
+    KpiChangesController,
+    CatalogueController,
+    PlansController,
+    HealthController,
+  ],
   providers: [
     hubConfigProvider,
     dataSourceProvider,
+    {
+      provide: ADMIN_UNITS,
+      inject: [HUB_CONFIG],
+      useFactory: (c: HubConfig) => AdminUnits.load(c.ADMIN_UNITS_DIR),
+    },
+    KpiReadService,
+    AdminTokenGuard,
     {
       provide: APP_PIPE,
       useValue: new ValidationPipe({

@@ -24,6 +24,7 @@ import {
   type Period,
   childPeriods,
   contains,
+  monthSpan,
   mustParsePeriod,
   selfAndAncestors,
 } from './period.js';
@@ -71,6 +72,8 @@ export interface KpiComputation {
   readonly completeness: { readonly expected: string[]; readonly reported: string[] };
   readonly inputs: InputRef[];
   readonly note?: string;
+  /** Flow KPIs only: the value from January to the end of the period (for annual targets). */
+  readonly yearToDate?: number | null;
 }
 
 type Amount = number | ReadonlySet<string>;
@@ -450,6 +453,17 @@ export function computeKpi(
     );
   }
 
+  const flow = !def.denominator && MEASURES[def.numerator.measure]!.time === 'flow';
+  let yearToDate: number | null | undefined;
+  if (flow) {
+    const parts = yearToDateTiling(mustParsePeriod(key.period)).map(
+      (tile) => evaluateOperand(def.numerator, { ...key, period: tile.code }, set).amount,
+    );
+    yearToDate = parts.some((a) => a !== undefined)
+      ? parts.reduce<number>((s, a) => s + (a ?? 0), 0)
+      : null;
+  }
+
   return {
     hasData: numerator !== null,
     value,
@@ -464,7 +478,28 @@ export function computeKpi(
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([, r]) => r),
     ...(note ? { note } : {}),
+    ...(flow ? { yearToDate } : {}),
   };
+}
+
+/** Standard periods that tile January to the end of a period, largest first. */
+export function yearToDateTiling(p: Period): Period[] {
+  const end = monthSpan(p)[1];
+  if (end === 12) return [mustParsePeriod(String(p.year))];
+  const out: Period[] = [];
+  for (let m = 1; m <= end;) {
+    if (m === 1 && end >= 6) {
+      out.push(mustParsePeriod(`${p.year}-H1`));
+      m = 7;
+    } else if (m % 3 === 1 && m + 2 <= end) {
+      out.push(mustParsePeriod(`${p.year}-Q${(m + 2) / 3}`));
+      m += 3;
+    } else {
+      out.push(mustParsePeriod(`${p.year}-${String(m).padStart(2, '0')}`));
+      m++;
+    }
+  }
+  return out;
 }
 
 /**

@@ -2,3 +2,4 @@ export * from './period.js';
 export * from './admin-units.js';
 export * from './catalogue.js';
 export * from './aggregate.js';
+export * from './targets.js';

@@ -2,7 +2,17 @@ import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { plainToInstance, Type } from 'class-transformer';
-import { IsIn, IsInt, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
 
 /**
  * The hub's configuration, read from the environment once per process and validated.
@@ -66,6 +76,12 @@ export class HubConfig {
   @IsInt()
   @Min(10)
   OUTBOX_POLL_MS = 250;
+
+  /** Bearer token of the admin API (loading plans); unset disables it. At least 16 characters. */
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'ADMIN_TOKEN must have at least 16 characters' })
+  ADMIN_TOKEN?: string = undefined;
 
   /** Attempts at a batch that fails for a transient reason before the consumer gives up. */
   @Type(() => Number)

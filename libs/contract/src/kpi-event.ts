@@ -1,4 +1,4 @@
-import type { FeedStatus, InputRef } from '@app/catalogue';
+import type { Attainment, FeedStatus, InputRef } from '@app/catalogue';
 
 export const KPI_EVENT_SCHEMA = 'lgsp.kpi.v1';
 
@@ -21,6 +21,10 @@ export interface KpiEvent {
   readonly computedAt: string;
   readonly inputs: InputRef[];
   readonly note?: string;
+  /** Flow KPIs: January to the end of the period (beyond contract v1; additive). */
+  readonly yearToDate?: number;
+  /** The plan target that applies, and how the figure stands against it (additive). */
+  readonly target?: Attainment;
 }
 
 /** The record key of a KPI event: `KPI|AREA|PERIOD`. */

@@ -46,6 +46,7 @@ export interface StoredKpi {
   readonly completeness: { expected: string[]; reported: string[] };
   readonly inputs: unknown[];
   readonly note: string | null;
+  readonly yearToDate: number | null;
   readonly revision: number;
   readonly eventId: string;
   readonly computedAt: string;
@@ -74,6 +75,8 @@ export const kpiKeyOf = (k: { kpi: string; area: string; period: string }): stri
  * transaction.
  */
 export class AggregateStore {
+  static readonly CHANGE_LOG_LOCK = 727_003;
+
   /** Serialises writers per province node (`2008:37`), in one sorted order: no deadlocks. */
   async lockProvinces(q: QueryRunner, nodes: readonly string[]): Promise<void> {
     if (nodes.length === 0) return;
@@ -240,18 +243,18 @@ export class AggregateStore {
     await q.query(
       `INSERT INTO kpi_value (kpi, area, period, bs, year, area_name, unit, value, numerator,
                               denominator, denominator_period, status, completeness, inputs,
-                              note, revision, event_id, computed_at)
+                              note, revision, event_id, computed_at, year_to_date)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[],
                             $6::text[], $7::text[], $8::float8[], $9::float8[], $10::float8[],
                             $11::text[], $12::text[], $13::jsonb[], $14::jsonb[], $15::text[],
-                            $16::int[], $17::uuid[], $18::timestamptz[])
+                            $16::int[], $17::uuid[], $18::timestamptz[], $19::float8[])
        ON CONFLICT (kpi, area, period) DO UPDATE SET
          value = EXCLUDED.value, numerator = EXCLUDED.numerator,
          denominator = EXCLUDED.denominator, denominator_period = EXCLUDED.denominator_period,
          status = EXCLUDED.status, completeness = EXCLUDED.completeness,
          inputs = EXCLUDED.inputs, note = EXCLUDED.note, revision = EXCLUDED.revision,
          event_id = EXCLUDED.event_id, computed_at = EXCLUDED.computed_at,
-         area_name = EXCLUDED.area_name`,
+         area_name = EXCLUDED.area_name, year_to_date = EXCLUDED.year_to_date`,
       [
         rows.map((r) => r.kpi),
         rows.map((r) => r.area),
@@ -271,15 +274,26 @@ export class AggregateStore {
         rows.map((r) => r.revision),
         rows.map((r) => r.eventId),
         rows.map((r) => r.computedAt),
+        rows.map((r) => r.yearToDate),
       ],
     );
   }
 
+  /**
+   * Queues the events for the relay and appends them to the change log. Call it last before
+   * the commit: it takes a global lock so that change-log ids follow commit order, and a
+   * reader's cursor (`id > after`) can never step over a row committed later.
+   */
   async insertOutbox(q: QueryRunner, rows: readonly OutboxRow[]): Promise<void> {
     if (rows.length === 0) return;
+    await q.query('SELECT pg_advisory_xact_lock($1)', [AggregateStore.CHANGE_LOG_LOCK]);
     await q.query(
-      `INSERT INTO outbox (topic, key, payload)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`,
+      `WITH e AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS e(topic, key, payload)),
+            o AS (INSERT INTO outbox (topic, key, payload) SELECT topic, key, payload FROM e)
+       INSERT INTO kpi_change (kpi, area, period, revision, payload)
+       SELECT split_part(key, '|', 1), split_part(key, '|', 2), split_part(key, '|', 3),
+              (payload::json->>'revision')::int, payload
+         FROM e`,
       [rows.map((r) => r.topic), rows.map((r) => r.key), rows.map((r) => r.payload)],
     );
   }
@@ -302,6 +316,7 @@ export function toStoredKpi(r: Record<string, unknown>): StoredKpi {
     completeness: r.completeness as StoredKpi['completeness'],
     inputs: r.inputs as unknown[],
     note: r.note as string | null,
+    yearToDate: (r.year_to_date as number | null) ?? null,
     revision: r.revision as number,
     eventId: r.event_id as string,
     computedAt: (r.computed_at as Date).toISOString(),

@@ -5,3 +5,4 @@ export * from './entities/outbox.entity.js';
 export * from './data-source.js';
 export * from './aggregate-store.js';
 export * from './outbox-store.js';
+export * from './target-store.js';

@@ -13,6 +13,7 @@ export async function runService(
   name: string,
   module: unknown,
   port: (config: HubConfig) => number,
+  setup?: (app: INestApplication) => void,
 ): Promise<INestApplication> {
   let config: HubConfig;
   try {
@@ -34,6 +35,7 @@ export async function runService(
       abortOnError: false,
     });
     app.enableShutdownHooks();
+    setup?.(app);
     await app.listen(port(config), config.HTTP_HOST);
     log.log(`${name} listening on http://${config.HTTP_HOST}:${port(config)}`);
     return app;

@@ -256,6 +256,7 @@ export const uniqueSuffix = (): string => `${Date.now().toString(36)}${randomUUI
 export async function startTestHub(
   name: string,
   basePort: number,
+  env: Record<string, string> = {},
 ): Promise<{ hub: HubProcesses; databaseUrl: string; run: string }> {
   const run = uniqueSuffix();
   const databaseUrl = await freshDatabase(name);
@@ -267,6 +268,7 @@ export async function startTestHub(
       AGGREGATOR_GROUP: `aggregator-${name}-${run}`,
       OUTBOX_POLL_MS: '50',
       LOG_LEVEL: 'warn',
+      ...env,
     },
     basePort,
   );

@@ -4,6 +4,7 @@ import {
   type KpiKey,
   MEASURES,
   affectedKeys,
+  applicableTarget,
   areaKey,
   boundarySetOf,
   computeKpi,
@@ -24,6 +25,7 @@ import {
   identityOf,
   kpiKeyOf,
   DATA_SOURCE,
+  TargetStore,
 } from '@app/database';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { AGGREGATION_CONTEXT } from '../aggregator.tokens.js';
@@ -51,6 +53,7 @@ const TRANSIENT_SQLSTATE = /^(08|40|53|57P)/;
 export class ApplyFeedsHandler {
   private readonly log = new Logger(ApplyFeedsHandler.name);
   private readonly store = new AggregateStore();
+  private readonly targets = new TargetStore();
 
   constructor(
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
@@ -189,12 +192,17 @@ export class ApplyFeedsHandler {
       writes.push(nextRevision(key, computed, prev, units, now));
     }
     await this.store.writeKpis(q, writes);
+    const targets = await this.targets.load(
+      q,
+      writes.map((w) => w.kpi),
+      writes.map((w) => w.area),
+    );
     await this.store.insertOutbox(
       q,
       writes.map((w) => ({
         topic: TOPICS.kpi,
         key: kpiEventKey(w),
-        payload: JSON.stringify(toKpiEvent(w)),
+        payload: JSON.stringify(toKpiEvent(w, applicableTarget(targets, w))),
       })),
     );
     return writes.length;

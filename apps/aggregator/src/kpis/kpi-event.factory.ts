@@ -1,5 +1,7 @@
 import {
   type AdminUnits,
+  attainment,
+  type PlanTarget,
   type KpiComputation,
   type KpiKey,
   KPIS,
@@ -33,14 +35,15 @@ export function nextRevision(
     completeness: computed.completeness,
     inputs: computed.inputs,
     note: computed.note ?? null,
+    yearToDate: computed.yearToDate ?? null,
     revision: (previous?.revision ?? 0) + 1,
     eventId: randomUUID(),
     computedAt: now.toISOString(),
   };
 }
 
-/** The contract's KPI event for a stored revision. */
-export function toKpiEvent(row: StoredKpi): KpiEvent {
+/** The contract's KPI event for a stored revision, with the plan target that applies. */
+export function toKpiEvent(row: StoredKpi, target?: PlanTarget): KpiEvent {
   return {
     schema: KPI_EVENT_SCHEMA,
     eventId: row.eventId,
@@ -59,5 +62,7 @@ export function toKpiEvent(row: StoredKpi): KpiEvent {
     computedAt: row.computedAt,
     inputs: row.inputs as KpiEvent['inputs'],
     ...(row.note ? { note: row.note } : {}),
+    ...(row.yearToDate !== null ? { yearToDate: row.yearToDate } : {}),
+    ...(target ? { target: attainment(target, row.value, row.yearToDate) } : {}),
   };
 }

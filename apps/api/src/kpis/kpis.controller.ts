@@ -1,50 +1,109 @@
-import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { Controller, Get, Query, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { mustParsePeriod, monthSpan } from '@app/catalogue';
 import type { KpiEvent } from '@app/contract';
-import { KpiValueEntity, DATA_SOURCE } from '@app/database';
-import type { DataSource } from 'typeorm';
-import { KpiQueryDto } from './kpi-query.dto.js';
+import { Between } from 'typeorm';
+import { toCsv } from '../common/csv.js';
+import { KpiQueryDto, KpiSeriesQueryDto } from './kpi-query.dto.js';
+import { KpiReadService } from './kpi-read.service.js';
 
-const LIMIT = 10_000;
+interface HeaderSink {
+  setHeader(name: string, value: string): void;
+}
+
+const CSV_HEADER = [
+  'kpi',
+  'area',
+  'areaName',
+  'period',
+  'value',
+  'unit',
+  'numerator',
+  'denominator',
+  'denominatorPeriod',
+  'status',
+  'revision',
+  'computedAt',
+  'note',
+  'yearToDate',
+  'target',
+  'targetPeriod',
+  'attainment',
+  'met',
+  'plan',
+];
+
+function csv(res: HeaderSink, name: string, items: readonly KpiEvent[]): string {
+  res.setHeader('content-type', 'text/csv; charset=utf-8');
+  res.setHeader('content-disposition', `attachment; filename="${name}.csv"`);
+  return toCsv(
+    CSV_HEADER,
+    items.map((e) => [
+      e.kpi,
+      e.area,
+      e.areaName,
+      e.period,
+      e.value,
+      e.unit,
+      e.numerator,
+      e.denominator,
+      e.denominatorPeriod,
+      e.status,
+      e.revision,
+      e.computedAt,
+      e.note,
+      e.yearToDate,
+      e.target?.target,
+      e.target?.targetPeriod,
+      e.target?.ratio,
+      e.target?.met,
+      e.target ? `${e.target.issuingBody} ${e.target.documentNumber}` : undefined,
+    ]),
+  );
+}
 
 /** The current value of every KPI key: what the latest event per key on `lgsp.kpi.v1` says. */
+@ApiTags('kpis')
 @Controller('v1/kpis')
 export class KpisController {
-  constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
+  constructor(private readonly kpis: KpiReadService) {}
 
   @Get()
-  async list(@Query() q: KpiQueryDto): Promise<{ count: number; items: KpiEvent[] }> {
-    const rows = await this.ds.getRepository(KpiValueEntity).find({
-      where: {
-        ...(q.area ? { area: q.area } : {}),
-        ...(q.period ? { period: q.period } : {}),
-        ...(q.kpi ? { kpi: q.kpi } : {}),
-      },
-      order: { area: 'ASC', period: 'ASC', kpi: 'ASC' },
-      take: LIMIT,
+  @ApiOperation({ summary: 'KPIs by area, period and KPI (JSON, or CSV with format=csv)' })
+  @ApiOkResponse({
+    description: '{ count, items: KPI events as on lgsp.kpi.v1, with the applicable target }',
+  })
+  async list(@Query() q: KpiQueryDto, @Res({ passthrough: true }) res: HeaderSink) {
+    const items = await this.kpis.find({
+      ...(q.area ? { area: q.area } : {}),
+      ...(q.period ? { period: q.period } : {}),
+      ...(q.kpi ? { kpi: q.kpi } : {}),
     });
-    const items = rows.map(toEvent);
-    return { count: items.length, items };
+    return q.format === 'csv' ? csv(res, 'kpis', items) : { count: items.length, items };
+  }
+
+  @Get('series')
+  @ApiOperation({ summary: "One KPI's time series for an area, oldest first" })
+  @ApiOkResponse({ description: '{ kpi, area, count, items }' })
+  async series(@Query() q: KpiSeriesQueryDto, @Res({ passthrough: true }) res: HeaderSink) {
+    const items = (
+      await this.kpis.find({
+        kpi: q.kpi,
+        area: q.area,
+        ...(q.from || q.to ? { year: Between(Number(q.from ?? 1900), Number(q.to ?? 2999)) } : {}),
+      })
+    )
+      .filter((e) => !q.granularity || mustParsePeriod(e.period).kind === q.granularity)
+      .sort((a, b) => periodOrder(a.period) - periodOrder(b.period));
+    return q.format === 'csv'
+      ? csv(res, `${q.kpi}-${q.area}`, items)
+      : { kpi: q.kpi, area: q.area, count: items.length, items };
   }
 }
 
-function toEvent(r: KpiValueEntity): KpiEvent {
-  return {
-    schema: 'lgsp.kpi.v1',
-    eventId: r.eventId,
-    kpi: r.kpi,
-    area: r.area,
-    areaName: r.areaName,
-    period: r.period,
-    value: r.value,
-    unit: r.unit,
-    numerator: r.numerator,
-    denominator: r.denominator,
-    denominatorPeriod: r.denominatorPeriod,
-    status: r.status,
-    completeness: r.completeness,
-    revision: r.revision,
-    computedAt: r.computedAt.toISOString(),
-    inputs: r.inputs as KpiEvent['inputs'],
-    ...(r.note ? { note: r.note } : {}),
-  };
+/** Oldest first; within a start month, the longer period first. */
+function periodOrder(code: string): number {
+  const p = mustParsePeriod(code);
+  const [start, end] = monthSpan(p);
+  return p.year * 10_000 + start * 100 + (12 - (end - start));
 }

@@ -48,6 +48,9 @@ export class KpiValueEntity {
   @Column({ type: 'text', nullable: true })
   note!: string | null;
 
+  @Column({ name: 'year_to_date', type: 'double precision', nullable: true })
+  yearToDate!: number | null;
+
   @Column({ type: 'integer' })
   revision!: number;
 

@@ -1,0 +1,1 @@
+export const ADMIN_UNITS = Symbol('ADMIN_UNITS');

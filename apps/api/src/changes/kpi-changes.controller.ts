@@ -1,0 +1,53 @@
+import { BadRequestException, Controller, Get, Inject, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import type { KpiEvent } from '@app/contract';
+import { DATA_SOURCE } from '@app/database';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import type { DataSource } from 'typeorm';
+
+export class KpiChangesQueryDto {
+  /** The cursor of the previous call (`next`); `0` or absent for the beginning. */
+  @ApiPropertyOptional({ example: '0' })
+  @IsOptional()
+  @Matches(/^\d{1,18}$/, { message: 'after must be a cursor returned as next' })
+  after?: string;
+
+  @ApiPropertyOptional({ example: 1000, minimum: 1, maximum: 10000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  limit?: number;
+}
+
+/**
+ * Every published KPI revision in commit order, from a cursor: a warehouse stores `next` and
+ * asks again next run, and never misses or repeats a change (ids follow commit order).
+ */
+@ApiTags('kpis')
+@Controller('v1/kpi-changes')
+export class KpiChangesController {
+  constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
+
+  @Get()
+  @ApiOperation({ summary: 'KPI changes after a cursor (incremental load)' })
+  @ApiOkResponse({ description: '{ items: KPI events, next: cursor, more: boolean }' })
+  async changes(@Query() q: KpiChangesQueryDto) {
+    const limit = q.limit ?? 1_000;
+    const after = q.after ?? '0';
+    if (BigInt(after) > 9_223_372_036_854_775_807n)
+      throw new BadRequestException('after is out of range');
+    const rows: { id: string; payload: string }[] = await this.ds.query(
+      `SELECT id::text AS id, payload FROM kpi_change WHERE id > $1::bigint ORDER BY id LIMIT $2`,
+      [after, limit + 1],
+    );
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((r) => JSON.parse(r.payload) as KpiEvent),
+      next: page.at(-1)?.id ?? after,
+      more: rows.length > limit,
+    };
+  }
+}

@@ -1,0 +1,72 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  Inject,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import { type AdminUnits, KPIS, normalisePlan } from '@app/catalogue';
+import { DATA_SOURCE, TargetStore } from '@app/database';
+import { IsIn, IsOptional, Matches } from 'class-validator';
+import type { DataSource } from 'typeorm';
+import { ADMIN_UNITS } from '../api.tokens.js';
+import { AdminTokenGuard } from './admin-token.guard.js';
+import { PlansDto } from './plan.dto.js';
+
+export class TargetsQueryDto {
+  @ApiPropertyOptional({ example: '37' })
+  @IsOptional()
+  @Matches(/^\d{2}(\d|\d{3})?$/)
+  area?: string;
+
+  @ApiPropertyOptional({ enum: Object.keys(KPIS) })
+  @IsOptional()
+  @IsIn(Object.keys(KPIS))
+  kpi?: string;
+}
+
+/** Plan targets: loaded as data, shown against the KPIs. */
+@ApiTags('plans')
+@Controller('v1')
+export class PlansController {
+  private readonly store = new TargetStore();
+
+  constructor(
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(ADMIN_UNITS) private readonly units: AdminUnits,
+  ) {}
+
+  @Get('targets')
+  @ApiOperation({ summary: 'Plan targets by area and KPI' })
+  @ApiOkResponse({ description: '{ count, items }' })
+  async targets(@Query() q: TargetsQueryDto) {
+    const items = await this.store.list(this.ds, q);
+    return { count: items.length, items };
+  }
+
+  @Post('plans')
+  @UseGuards(AdminTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Load plans (all or nothing); "%" on a per-100 target is fixed with a warning',
+  })
+  @ApiOkResponse({ description: '{ loaded, warnings }' })
+  async load(@Body() body: PlansDto) {
+    const results = body.plans.map((p) => normalisePlan(p, this.units));
+    const errors = results.flatMap((r) => r.errors);
+    if (errors.length) throw new BadRequestException({ message: 'plans not loaded', errors });
+    const targets = results.flatMap((r) => r.targets);
+    await this.store.upsert(this.ds, targets);
+    return { loaded: targets.length, warnings: results.flatMap((r) => r.warnings) };
+  }
+}
