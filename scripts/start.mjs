@@ -160,8 +160,12 @@ async function main() {
   );
   say(`\nThe API serves on ${api}:`);
   say(`  curl '${api}/v1/kpis?area=37&period=2023-H1'`);
-  say(`  curl '${api}/v1/kpis/series?kpi=MBB_SUB_P100&area=37'   curl '${api}/v1/kpi-changes?after=0'`);
-  say(`  ${api}/docs (OpenAPI)   curl '${api}/health'   (ingest :3001/health, aggregator :3002/health)`);
+  say(
+    `  curl '${api}/v1/kpis/series?kpi=MBB_SUB_P100&area=37'   curl '${api}/v1/kpi-changes?after=0'`,
+  );
+  say(
+    `  ${api}/docs (OpenAPI)   curl '${api}/health'   (ingest :3001/health, aggregator :3002/health)`,
+  );
   say(`  ADMIN_TOKEN=${adminToken} npm run hub -- plans load <file>`);
   say(
     'Feeds sent to lgsp.feeds.v1 on ' + brokers + ' are processed live. Ctrl-C stops everything.',
@@ -201,7 +205,18 @@ function printTable(rows) {
       : unit === 'vnd'
         ? `${(v / 1e9).toFixed(1)} bn`
         : v.toFixed(2);
-  const header = ['area', 'period', 'KPI', 'value', 'unit', 'status', 'rev', 'published', 'target', 'note'];
+  const header = [
+    'area',
+    'period',
+    'KPI',
+    'value',
+    'unit',
+    'status',
+    'rev',
+    'published',
+    'target',
+    'note',
+  ];
   const table = rows.map((r) => [
     `${r.area} ${r.kpi?.areaName ?? ''}`,
     r.period,
