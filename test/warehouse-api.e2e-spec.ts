@@ -130,7 +130,7 @@ describe('the warehouse API', () => {
       async () => {
         let after = '0';
         seen.length = 0;
-        for (let pages = 0; pages < 1_000; pages++) {
+        for (let pages = 0; pages < 10_000; pages++) {
           const page = await hub.getJson<{ items: KpiEvent[]; next: string; more: boolean }>(
             'api',
             `/v1/kpi-changes?after=${after}&limit=5`,

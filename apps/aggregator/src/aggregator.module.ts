@@ -1,3 +1,4 @@
+import { MetricsController } from '@app/service';
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AdminUnits, type AggregationContext, SourceRegistry } from '@app/catalogue';
 import { HUB_CONFIG, type HubConfig, hubConfigProvider } from '@app/config';
@@ -11,7 +12,7 @@ import { HealthController } from './health/health.controller.js';
 import { OutboxRelay } from './outbox/outbox-relay.service.js';
 
 @Module({
-  controllers: [HealthController],
+  controllers: [HealthController, MetricsController],
   providers: [
     hubConfigProvider,
     kafkaProvider('aggregator'),

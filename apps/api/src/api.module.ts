@@ -1,3 +1,4 @@
+import { MetricsController } from '@app/service';
 import { Inject, Module, type OnApplicationShutdown, ValidationPipe } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { hubConfigProvider } from '@app/config';
@@ -21,6 +22,7 @@ import { PlansController } from './plans/plans.controller.js';
     CatalogueController,
     PlansController,
     HealthController,
+    MetricsController,
   ],
   providers: [
     hubConfigProvider,

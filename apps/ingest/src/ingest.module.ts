@@ -1,3 +1,4 @@
+import { MetricsController } from '@app/service';
 import { Module } from '@nestjs/common';
 import { AdminUnits, SourceRegistry } from '@app/catalogue';
 import { HUB_CONFIG, type HubConfig, hubConfigProvider } from '@app/config';
@@ -9,7 +10,7 @@ import { HealthController } from './health/health.controller.js';
 import { FEED_RULES } from './ingest.tokens.js';
 
 @Module({
-  controllers: [HealthController],
+  controllers: [HealthController, MetricsController],
   providers: [
     hubConfigProvider,
     kafkaProvider('ingest'),

@@ -77,6 +77,16 @@ export class HubConfig {
   @Min(10)
   OUTBOX_POLL_MS = 250;
 
+  /** Where a new consumer group starts: all history (`earliest`) or only new records (`latest`). */
+  @IsIn(['earliest', 'latest'])
+  CONSUMER_START: 'earliest' | 'latest' = 'earliest';
+
+  /** A consumer with lag and no progress for this long is reported unhealthy ("stalled"). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  CONSUMER_STALL_SECONDS = 30;
+
   /** Bearer token of the admin API (loading plans); unset disables it. At least 16 characters. */
   @IsOptional()
   @IsString()

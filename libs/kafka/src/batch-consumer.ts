@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { HubError } from '@app/contract';
+import { METRICS } from '@app/service';
 
 export interface ConsumedMessage {
   readonly topic: string;
@@ -27,9 +28,16 @@ export interface BatchConsumerOptions {
   readonly handler: BatchHandler;
   /** Attempts for a batch failing with a retriable error before the consumer stops. */
   readonly retries: number;
-  readonly fromBeginning?: boolean;
+  /**
+   * Where a group without committed offsets starts: `earliest` (all history, the default) or
+   * `latest` (only what is produced after it started; pinned before it joins, so nothing sent
+   * after start-up is skipped).
+   */
+  readonly startAt?: 'earliest' | 'latest';
   /** Called when the consumer stopped for good (crash without restart, retries exhausted). */
   readonly onFatal?: (error: unknown) => void;
+  /** Lag with no progress for this long makes the consumer "stalled" (unhealthy). */
+  readonly stallAfterMs?: number;
 }
 
 export interface ConsumerStatus {
@@ -39,6 +47,10 @@ export interface ConsumerStatus {
   readonly lastError: string | null;
   readonly batches: number;
   readonly messages: number;
+  /** Records not yet committed, all partitions, as of the last lag check (every 5 s). */
+  readonly lag: number | null;
+  /** Lag and no progress for longer than stallAfterMs. */
+  readonly stalled: boolean;
 }
 
 /**
@@ -53,6 +65,9 @@ export class BatchConsumer {
   private lastError: string | null = null;
   private batches = 0;
   private messages = 0;
+  private lastProgress = Date.now();
+  private lag: number | null = null;
+  private lagTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly kafka: Kafka,
@@ -70,6 +85,7 @@ export class BatchConsumer {
       retry: { retries: 10 },
     });
     this.consumer = consumer;
+    if (this.options.startAt === 'latest') await this.pinNewGroupAtEnd();
     consumer.on(consumer.events.CRASH, (e) => {
       const restart = (e.payload as { restart?: boolean }).restart;
       this.lastError = String(e.payload.error);
@@ -82,9 +98,12 @@ export class BatchConsumer {
     await consumer.connect();
     await consumer.subscribe({
       topics: [...this.options.topics],
-      fromBeginning: this.options.fromBeginning ?? true,
+      fromBeginning: true,
     });
     this.running = true;
+    this.lastProgress = Date.now();
+    this.lagTimer = setInterval(() => void this.checkLag(), 5_000);
+    this.lagTimer.unref();
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -99,6 +118,7 @@ export class BatchConsumer {
           headers: m.headers,
           timestamp: m.timestamp,
         }));
+        const began = process.hrtime.bigint();
         await this.withRetries(messages, heartbeat);
         // Advance the in-memory position (else kafkajs fetches the batch again), then commit.
         resolveOffset(batch.lastOffset());
@@ -107,8 +127,16 @@ export class BatchConsumer {
           { topic: batch.topic, partition: batch.partition, offset: next },
         ]);
         this.lastBatchAt = new Date();
+        this.lastProgress = Date.now();
         this.batches++;
         this.messages += messages.length;
+        const group = this.options.groupId;
+        METRICS.batchSize.observe({ group }, messages.length);
+        METRICS.batchDuration.observe({ group }, Number(process.hrtime.bigint() - began) / 1e9);
+        METRICS.consumerLag.set(
+          { group, topic: batch.topic, partition: String(batch.partition) },
+          Number(batch.offsetLag()),
+        );
       },
     });
   }
@@ -143,7 +171,64 @@ export class BatchConsumer {
     }
   }
 
+  /** For a group that has never committed: commit the current end of every partition. */
+  private async pinNewGroupAtEnd(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      for (const topic of this.options.topics) {
+        const committed = await admin.fetchOffsets({
+          groupId: this.options.groupId,
+          topics: [topic],
+        });
+        if (committed[0]?.partitions.some((p) => Number(p.offset) >= 0)) continue;
+        const ends = await admin.fetchTopicOffsets(topic);
+        await admin.setOffsets({
+          groupId: this.options.groupId,
+          topic,
+          partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
+        });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Committed offsets against the partitions' ends: lag per partition, whatever the traffic. */
+  private async checkLag(): Promise<void> {
+    const admin = this.kafka.admin({ retry: { retries: 0 } });
+    try {
+      await admin.connect();
+      let total = 0;
+      for (const topic of this.options.topics) {
+        const [ends, committed] = await Promise.all([
+          admin.fetchTopicOffsets(topic),
+          admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] }),
+        ]);
+        const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]));
+        for (const p of ends) {
+          const at = done.get(p.partition) ?? -1;
+          const lag = Number(p.high) - (at < 0 ? Number(p.low) : at);
+          total += lag;
+          METRICS.consumerLag.set(
+            { group: this.options.groupId, topic, partition: String(p.partition) },
+            lag,
+          );
+        }
+      }
+      this.lag = total;
+      if (total === 0) this.lastProgress = Date.now();
+    } catch (e) {
+      this.lag = null;
+      this.lastError = `lag check: ${(e as Error).message}`;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
   status(): ConsumerStatus {
+    const stalled =
+      (this.lag ?? 0) > 0 && Date.now() - this.lastProgress > (this.options.stallAfterMs ?? 30_000);
     return {
       groupId: this.options.groupId,
       running: this.running,
@@ -151,11 +236,14 @@ export class BatchConsumer {
       lastError: this.lastError,
       batches: this.batches,
       messages: this.messages,
+      lag: this.lag,
+      stalled,
     };
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    clearInterval(this.lagTimer);
     await this.consumer?.disconnect();
   }
 }

@@ -1,9 +1,8 @@
 import 'reflect-metadata';
-import { ConsoleLogger, type INestApplication, Logger, type LogLevel } from '@nestjs/common';
+import { type INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, type HubConfig, loadConfig } from '@app/config';
-
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+import { PinoNestLogger } from './pino-logger.js';
 
 /**
  * Boots one service: validated config, JSON logs, graceful shutdown on SIGTERM/SIGINT, and an
@@ -22,11 +21,10 @@ export async function runService(
     process.stderr.write(`${name}: ${(e as Error).message}\n`);
     process.exit(e instanceof ConfigError ? 78 : 1);
   }
-  const logger = new ConsoleLogger({
-    json: true,
-    prefix: name,
-    logLevels: LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL as LogLevel) + 1),
-  });
+  const logger = new PinoNestLogger(
+    name,
+    config.LOG_LEVEL as 'error' | 'warn' | 'log' | 'debug' | 'verbose',
+  );
   const log = new Logger(name);
   try {
     const app = await NestFactory.create(module as never, {

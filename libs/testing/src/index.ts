@@ -268,6 +268,8 @@ export async function startTestHub(
       AGGREGATOR_GROUP: `aggregator-${name}-${run}`,
       OUTBOX_POLL_MS: '50',
       LOG_LEVEL: 'warn',
+      // each file's hub sees only what is sent after it started: files stay independent
+      CONSUMER_START: 'latest',
       ...env,
     },
     basePort,

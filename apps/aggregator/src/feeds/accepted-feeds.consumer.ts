@@ -21,7 +21,7 @@ import {
   ensureTopics,
   KAFKA,
 } from '@app/kafka';
-import { exitFatally } from '@app/service';
+import { exitFatally, METRICS } from '@app/service';
 import type { Kafka, Producer } from 'kafkajs';
 import { OutboxRelay } from '../outbox/outbox-relay.service.js';
 import { ApplyFeedsHandler } from './apply-feeds.handler.js';
@@ -53,6 +53,8 @@ export class AcceptedFeedsConsumer implements OnApplicationBootstrap, BeforeAppl
       groupId: this.config.AGGREGATOR_GROUP,
       topics: [TOPICS.accepted],
       retries: this.config.BATCH_RETRIES,
+      stallAfterMs: this.config.CONSUMER_STALL_SECONDS * 1_000,
+      startAt: this.config.CONSUMER_START,
       handler: (messages) => this.handle(messages),
       onFatal: (e) => exitFatally('aggregator', e),
     });
@@ -94,6 +96,9 @@ export class AcceptedFeedsConsumer implements OnApplicationBootstrap, BeforeAppl
     this.counters.feeds += r.feeds;
     this.counters.duplicates += r.duplicates;
     this.counters.events += r.events;
+    METRICS.feedsConsumed.inc({ service: 'aggregator' }, r.feeds);
+    METRICS.feedsDuplicate.inc(r.duplicates);
+    METRICS.kpiEventsWritten.inc(r.events);
     if (r.events > 0) this.relay.wake();
     this.log.debug?.(
       `applied ${r.newFeeds} feed(s) (${r.duplicates} duplicate), ${r.observationsChanged} observation(s) changed, ${r.keysRecomputed} key(s) recomputed, ${r.events} event(s)`,
@@ -107,6 +112,7 @@ export class AcceptedFeedsConsumer implements OnApplicationBootstrap, BeforeAppl
     feed?: AcceptedFeed,
   ): Promise<void> {
     this.counters.quarantined++;
+    METRICS.feedsRejected.inc({ service: 'aggregator', code });
     this.log.error({
       message: `quarantined to ${TOPICS.dlq}: ${reason}`,
       topic: m.topic,

@@ -24,7 +24,10 @@ export class HealthController {
       database: () => databaseCheck((sql) => this.ds.query(sql)),
       consumer: () => {
         const s = this.consumer.consumer?.status();
-        return { ok: s?.running === true, detail: { ...s, ...this.consumer.counters } };
+        return {
+          ok: s?.running === true && !s.stalled,
+          detail: { ...s, ...this.consumer.counters },
+        };
       },
       outbox: async () => ({
         ok: this.relay.status.lastError === null,

@@ -1,3 +1,4 @@
+import { METRICS } from '@app/service';
 import {
   Inject,
   Injectable,
@@ -84,6 +85,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
           this.log.log('this instance relays the outbox');
         }
         const pending = await this.store.pending(q, BATCH);
+        METRICS.outboxBacklog.set(
+          pending.length < BATCH ? pending.length : await this.store.backlog(q),
+        );
         if (pending.length === 0) {
           if (Date.now() - lastPurge > 60_000) {
             await this.store.purgePublished(q, 3_600);
@@ -107,6 +111,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
           pending.map((e) => e.id),
         );
         this.status.published += pending.length;
+        METRICS.kpiEventsPublished.inc(pending.length);
         this.status.lastPublishAt = new Date().toISOString();
         this.status.lastError = null;
       } catch (e) {

@@ -35,6 +35,8 @@ export class FeedsConsumer implements OnApplicationBootstrap, BeforeApplicationS
       groupId: this.config.INGEST_GROUP,
       topics: [TOPICS.feeds],
       retries: this.config.BATCH_RETRIES,
+      stallAfterMs: this.config.CONSUMER_STALL_SECONDS * 1_000,
+      startAt: this.config.CONSUMER_START,
       handler: (messages) => this.handler.handle(messages, producer),
       onFatal: (e) => exitFatally('ingest', e),
     });

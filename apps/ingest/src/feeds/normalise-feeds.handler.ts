@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DLQ_HEADERS, type FeedRules, HubError, TOPICS, validateFeed } from '@app/contract';
 import type { ConsumedMessage } from '@app/kafka';
+import { METRICS } from '@app/service';
 import type { Message, Producer } from 'kafkajs';
 import { FEED_RULES } from '../ingest.tokens.js';
 
@@ -42,6 +43,12 @@ export class NormaliseFeedsHandler {
         ...(m.key !== undefined ? { key: m.key } : {}),
       });
       if (verdict.ok) {
+        this.log.debug?.({
+          message: `accepted feed: ${verdict.feed.observations.length} observation(s)`,
+          ...where,
+          source: verdict.feed.source,
+          feedId: verdict.feed.feedId,
+        });
         accepted.push({ key: verdict.feed.source, value: JSON.stringify(verdict.feed) });
         tally.accepted++;
         tally.observations += verdict.feed.observations.length;
@@ -85,6 +92,10 @@ export class NormaliseFeedsHandler {
         { cause: e },
       );
     }
+    METRICS.feedsConsumed.inc({ service: 'ingest' }, messages.length);
+    METRICS.feedsAccepted.inc({ service: 'ingest' }, tally.accepted);
+    METRICS.observationsConsumed.inc({ service: 'ingest' }, tally.observations);
+    for (const code of tally.codes) METRICS.feedsRejected.inc({ service: 'ingest', code });
     const c = this.counters;
     c.feeds += messages.length;
     c.accepted += tally.accepted;

@@ -20,7 +20,7 @@ export class HealthController {
       kafka: () => brokerReachable(this.kafka),
       consumer: () => {
         const s = this.consumer.consumer?.status();
-        return { ok: s?.running === true, detail: s ?? 'not started' };
+        return { ok: s?.running === true && !s.stalled, detail: s ?? 'not started' };
       },
       counters: () => ({ ok: true, detail: this.handler.counters }),
     });

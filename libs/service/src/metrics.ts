@@ -1,0 +1,115 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, register } from 'prom-client';
+
+/** One registry per process (each service is a process), with Node's default metrics. */
+collectDefaultMetrics({ prefix: 'lgsp_' });
+
+function once<T>(name: string, make: () => T): T {
+  return (register.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+/** The hub's metrics; every service exposes the ones it moves at `GET /metrics`. */
+export const METRICS = {
+  feedsConsumed: once(
+    'lgsp_feeds_consumed_total',
+    () =>
+      new Counter({
+        name: 'lgsp_feeds_consumed_total',
+        help: 'Feed records consumed',
+        labelNames: ['service'],
+      }),
+  ),
+  observationsConsumed: once(
+    'lgsp_observations_consumed_total',
+    () =>
+      new Counter({
+        name: 'lgsp_observations_consumed_total',
+        help: 'Observations in consumed feeds that were accepted',
+        labelNames: ['service'],
+      }),
+  ),
+  feedsAccepted: once(
+    'lgsp_feeds_accepted_total',
+    () =>
+      new Counter({
+        name: 'lgsp_feeds_accepted_total',
+        help: 'Feeds accepted',
+        labelNames: ['service'],
+      }),
+  ),
+  feedsRejected: once(
+    'lgsp_feeds_rejected_total',
+    () =>
+      new Counter({
+        name: 'lgsp_feeds_rejected_total',
+        help: 'Feeds rejected to the DLQ, by the first error code',
+        labelNames: ['service', 'code'],
+      }),
+  ),
+  feedsDuplicate: once(
+    'lgsp_feeds_duplicate_total',
+    () =>
+      new Counter({
+        name: 'lgsp_feeds_duplicate_total',
+        help: 'Feeds ignored as duplicates (source, feedId)',
+      }),
+  ),
+  batchSize: once(
+    'lgsp_batch_size',
+    () =>
+      new Histogram({
+        name: 'lgsp_batch_size',
+        help: 'Records per consumed batch',
+        labelNames: ['group'],
+        buckets: [1, 5, 10, 50, 100, 500, 1000, 5000],
+      }),
+  ),
+  batchDuration: once(
+    'lgsp_batch_duration_seconds',
+    () =>
+      new Histogram({
+        name: 'lgsp_batch_duration_seconds',
+        help: 'Time to handle a batch, commit included',
+        labelNames: ['group'],
+        buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      }),
+  ),
+  consumerLag: once(
+    'lgsp_consumer_lag',
+    () =>
+      new Gauge({
+        name: 'lgsp_consumer_lag',
+        help: 'Records not yet committed by the group, per partition',
+        labelNames: ['group', 'topic', 'partition'],
+      }),
+  ),
+  kpiEventsWritten: once(
+    'lgsp_kpi_events_written_total',
+    () =>
+      new Counter({
+        name: 'lgsp_kpi_events_written_total',
+        help: 'KPI events written to the outbox',
+      }),
+  ),
+  kpiEventsPublished: once(
+    'lgsp_kpi_events_published_total',
+    () =>
+      new Counter({
+        name: 'lgsp_kpi_events_published_total',
+        help: 'KPI events published to lgsp.kpi.v1',
+      }),
+  ),
+  outboxBacklog: once(
+    'lgsp_outbox_backlog',
+    () => new Gauge({ name: 'lgsp_outbox_backlog', help: 'Outbox events not yet published' }),
+  ),
+};
+
+@Controller()
+export class MetricsController {
+  @Get('metrics')
+  @Header('content-type', register.contentType)
+  metrics(): Promise<string> {
+    return register.metrics();
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * What the ops team sees: Prometheus metrics on every service, and health checks that say
+ * which service is stuck and why, not only whether its HTTP port answers.
+ */
+import { eventually, FeedSender, type HubProcesses, kafkaClient, startTestHub } from '@app/testing';
+import pg from 'pg';
+
+let hub: HubProcesses;
+let databaseUrl: string;
+let run: string;
+let sender: FeedSender;
+
+interface Health {
+  status: string;
+  checks: Record<string, { ok: boolean; detail?: { stalled?: boolean; lag?: number } }>;
+}
+const health = async (service: 'ingest' | 'aggregator' | 'api'): Promise<[number, Health]> => {
+  const r = await fetch(hub.url(service, '/health'));
+  return [r.status, (await r.json()) as Health];
+};
+const metric = async (service: 'ingest' | 'aggregator' | 'api', name: string): Promise<number> => {
+  const text = await (await fetch(hub.url(service, '/metrics'))).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .reduce((s, l) => s + Number(l.split(' ').at(-1)), 0);
+};
+const feed = (feedId: string, value: number) => ({
+  schema: 'lgsp.feed.v1',
+  feedId: `${feedId}-${run}`,
+  source: 'mobifone',
+  sentAt: '2024-02-05T08:00:00Z',
+  period: '2024-01',
+  observations: [{ area: '14386', measure: 'fbb_subscriptions', value }],
+});
+
+beforeAll(async () => {
+  ({ hub, databaseUrl, run } = await startTestHub('ops', 13_300, { CONSUMER_STALL_SECONDS: '2' }));
+  sender = await new FeedSender(kafkaClient()).start();
+});
+
+afterAll(async () => {
+  await Promise.all([sender?.stop(), hub?.stopAll()]);
+});
+
+describe('metrics', () => {
+  it('count feeds accepted and rejected by code, batches, lag and KPI events on every service', async () => {
+    await sender.send([feed('ops-1', 10), '{"not": "a feed"}'], () => 'mobifone');
+    await eventually(
+      async () =>
+        (await metric('aggregator', 'lgsp_kpi_events_published_total')) >= 1 ? true : undefined,
+      {
+        what: 'an event to be published',
+      },
+    );
+    expect(await metric('ingest', 'lgsp_feeds_accepted_total')).toBeGreaterThanOrEqual(1);
+    expect(
+      await metric('ingest', 'lgsp_feeds_rejected_total{service="ingest",code='),
+    ).toBeGreaterThanOrEqual(1);
+    expect(await metric('ingest', 'lgsp_batch_size_count')).toBeGreaterThanOrEqual(1);
+    expect(await metric('aggregator', 'lgsp_batch_duration_seconds_count')).toBeGreaterThanOrEqual(
+      1,
+    );
+    expect(await metric('aggregator', 'lgsp_kpi_events_written_total')).toBeGreaterThanOrEqual(1);
+    const text = await (await fetch(hub.url('aggregator', '/metrics'))).text();
+    expect(text).toMatch(
+      /lgsp_consumer_lag\{group="aggregator-ops-[^"]+",topic="lgsp.feeds.accepted.v1",partition="\d"\} \d/,
+    );
+    expect(text).toMatch(/^lgsp_outbox_backlog \d/m);
+    expect((await fetch(hub.url('api', '/metrics'))).status).toBe(200);
+  });
+});
+
+describe('health', () => {
+  it('reports the aggregator stalled while its database blocks it, and healthy once it moves again', async () => {
+    expect((await health('aggregator'))[0]).toBe(200);
+    const blocker = new pg.Client({ connectionString: databaseUrl });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE feed IN ACCESS EXCLUSIVE MODE');
+      await sender.send([feed('ops-2', 20)]);
+      const [status, body] = await eventually(
+        async () => {
+          const h = await health('aggregator');
+          return h[0] === 503 ? h : undefined;
+        },
+        { timeoutMs: 30_000, what: 'the aggregator to report itself stalled' },
+      );
+      expect(status).toBe(503);
+      expect(body.checks.consumer).toMatchObject({ ok: false, detail: { stalled: true } });
+      expect(body.checks.consumer!.detail!.lag).toBeGreaterThan(0);
+      expect(body.checks.database!.ok).toBe(true);
+      expect((await health('ingest'))[0]).toBe(200);
+    } finally {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+    }
+    await eventually(async () => ((await health('aggregator'))[0] === 200 ? true : undefined), {
+      timeoutMs: 30_000,
+      what: 'the aggregator to be healthy again',
+    });
+  });
+
+  it('reports the api unhealthy, with the reason, when its database is gone', async () => {
+    const name = new URL(databaseUrl).pathname.slice(1);
+    const admin = new pg.Client({ connectionString: new URL('/postgres', databaseUrl).toString() });
+    await admin.connect();
+    try {
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+    } finally {
+      await admin.end();
+    }
+    const [status, body] = await eventually(
+      async () => {
+        const h = await health('api');
+        return h[0] === 503 ? h : undefined;
+      },
+      { what: 'the api to report its database' },
+    );
+    expect(status).toBe(503);
+    expect(body.checks.database).toMatchObject({ ok: false });
+    expect(JSON.stringify(body.checks.database)).toMatch(/terminat|does not exist|connect/i);
+  });
+});
