@@ -14,6 +14,9 @@ import { KpiReadService } from './kpis/kpi-read.service.js';
 import { KpisController } from './kpis/kpis.controller.js';
 import { AdminTokenGuard } from './plans/admin-token.guard.js';
 import { PlansController } from './plans/plans.controller.js';
+import { OpsController } from './ops/ops.controller.js';
+import { DashboardController } from './dashboard/dashboard.controller.js';
+import { kafkaProvider } from '@app/kafka';
 
 @Module({
   controllers: [
@@ -21,12 +24,15 @@ import { PlansController } from './plans/plans.controller.js';
     KpiChangesController,
     CatalogueController,
     PlansController,
+    OpsController,
+    DashboardController,
     HealthController,
     MetricsController,
   ],
   providers: [
     hubConfigProvider,
     dataSourceProvider,
+    kafkaProvider('api'),
     {
       provide: ADMIN_UNITS,
       inject: [HUB_CONFIG],

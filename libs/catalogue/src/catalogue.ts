@@ -147,6 +147,11 @@ export interface SourceRegistration {
   /** Province codes (either boundary set) it covers; `'*'` for all. */
   readonly areas: readonly string[] | '*';
   readonly active: boolean;
+  /** How often it is expected to report, and how many days after a period's end it is due. */
+  readonly reports: {
+    readonly every: 'month' | 'quarter' | 'half' | 'year';
+    readonly dueDays: number;
+  };
 }
 
 const OPERATOR_MEASURES = Object.values(MEASURES)
@@ -169,6 +174,7 @@ export const DEFAULT_SOURCES: readonly SourceRegistration[] = [
     measures: OPERATOR_MEASURES,
     areas: '*' as const,
     active: true,
+    reports: { every: 'month' as const, dueDays: 15 },
   })),
   {
     id: 'gso',
@@ -183,6 +189,7 @@ export const DEFAULT_SOURCES: readonly SourceRegistration[] = [
     ],
     areas: '*',
     active: true,
+    reports: { every: 'year', dueDays: 90 },
   },
   {
     id: 'vnnic',
@@ -191,6 +198,7 @@ export const DEFAULT_SOURCES: readonly SourceRegistration[] = [
     measures: ['mbb_download_mbps', 'fbb_download_mbps'],
     areas: '*',
     active: true,
+    reports: { every: 'quarter', dueDays: 30 },
   },
 ];
 

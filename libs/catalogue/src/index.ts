@@ -3,3 +3,4 @@ export * from './admin-units.js';
 export * from './catalogue.js';
 export * from './aggregate.js';
 export * from './targets.js';
+export * from './lateness.js';

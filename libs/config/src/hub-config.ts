@@ -87,6 +87,15 @@ export class HubConfig {
   @Min(1)
   CONSUMER_STALL_SECONDS = 30;
 
+  /** Where the api finds the other services' health, for /v1/pipeline and the dashboard. */
+  @IsOptional()
+  @Matches(/^https?:\/\/.+/)
+  INGEST_URL?: string = undefined;
+
+  @IsOptional()
+  @Matches(/^https?:\/\/.+/)
+  AGGREGATOR_URL?: string = undefined;
+
   /** Bearer token of the admin API (loading plans); unset disables it. At least 16 characters. */
   @IsOptional()
   @IsString()

@@ -11,13 +11,22 @@ export function createKafka(clientId: string, brokers: string): Kafka {
     brokers: brokers.split(','),
     logLevel: logLevel.WARN,
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 },
+    // kafkajs retries what it logs at ERROR; what finally fails reaches our code as an error.
     logCreator:
       () =>
       ({ namespace, level, log }: LogEntry) => {
-        const { message, ...rest } = log;
-        const line = `${namespace}: ${message} ${JSON.stringify(rest)}`;
-        if (level <= logLevel.ERROR) logger.error(line);
-        else logger.warn(line);
+        const {
+          message,
+          timestamp: _t,
+          logger: _l,
+          ...fields
+        } = log as LogEntry['log'] & {
+          timestamp?: string;
+          logger?: string;
+        };
+        const entry = { message: `${namespace}: ${message}`, ...fields };
+        if (level <= logLevel.WARN) logger.warn(entry);
+        else logger.log(entry);
       },
   });
 }

@@ -1,0 +1,121 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { DEFAULT_SOURCES, lastDay, lateness, mustParsePeriod } from '@app/catalogue';
+import { HUB_CONFIG, type HubConfig } from '@app/config';
+import { TOPICS } from '@app/contract';
+import { DATA_SOURCE } from '@app/database';
+import { KAFKA } from '@app/kafka';
+import type { Kafka } from 'kafkajs';
+import type { DataSource } from 'typeorm';
+
+async function getHealth(
+  url: string,
+): Promise<{ reachable: boolean; status: number | null; body: unknown }> {
+  try {
+    const r = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
+    return { reachable: true, status: r.status, body: await r.json() };
+  } catch (e) {
+    return { reachable: false, status: null, body: { error: (e as Error).message } };
+  }
+}
+
+/** Pipeline and source status, for the ops team and the dashboard. */
+@ApiTags('operations')
+@Controller('v1')
+export class OpsController {
+  constructor(
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(KAFKA) private readonly kafka: Kafka,
+  ) {}
+
+  @Get('pipeline')
+  @ApiOperation({ summary: "Each service's health (consumer, lag, counters) and the DLQ size" })
+  @ApiOkResponse({ description: '{ services: [{ name, url, reachable, status, health }], dlq }' })
+  async pipeline() {
+    const c = this.config;
+    const urls = {
+      ingest: c.INGEST_URL ?? `http://127.0.0.1:${c.INGEST_PORT}`,
+      aggregator: c.AGGREGATOR_URL ?? `http://127.0.0.1:${c.AGGREGATOR_PORT}`,
+      api: `http://127.0.0.1:${c.API_PORT}`,
+    };
+    const services = await Promise.all(
+      Object.entries(urls).map(async ([name, url]) => {
+        const h = await getHealth(url);
+        return { name, url, reachable: h.reachable, status: h.status, health: h.body };
+      }),
+    );
+    return { checkedAt: new Date().toISOString(), services, dlq: await this.dlqSize() };
+  }
+
+  private async dlqSize(): Promise<{ records: number | null; error?: string }> {
+    const admin = this.kafka.admin({ retry: { retries: 0 } });
+    try {
+      await admin.connect();
+      const offsets = await admin.fetchTopicOffsets(TOPICS.dlq);
+      return { records: offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0) };
+    } catch (e) {
+      return { records: null, error: (e as Error).message };
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  @Get('sources')
+  @ApiOperation({
+    summary: "Each registered source's last feed, and whether it is late for the current period",
+  })
+  @ApiOkResponse({
+    description:
+      '{ today, items: [{ id, kind, displayName, lastReceivedAt, lastPeriod, feeds, due, dueBy, late }] }',
+  })
+  async sources() {
+    const rows: { source: string; period: string; received: Date; feeds: string }[] =
+      await this.ds.query(
+        `SELECT source, period, max(received_at) AS received, count(*)::text AS feeds
+         FROM feed GROUP BY source, period`,
+      );
+    const today = new Date().toISOString().slice(0, 10);
+    return {
+      today,
+      items: DEFAULT_SOURCES.map((s) => {
+        const mine = rows.filter((r) => r.source === s.id);
+        const last = mine.sort((a, b) =>
+          lastDay(mustParsePeriod(b.period)).localeCompare(lastDay(mustParsePeriod(a.period))),
+        )[0];
+        const received = mine.reduce<Date | null>(
+          (m, r) => (!m || r.received > m ? r.received : m),
+          null,
+        );
+        return {
+          id: s.id,
+          kind: s.kind,
+          displayName: s.displayName,
+          reports: s.reports,
+          lastReceivedAt: received?.toISOString() ?? null,
+          lastPeriod: last?.period ?? null,
+          feeds: mine.reduce((n, r) => n + Number(r.feeds), 0),
+          ...lateness(s.reports, last?.period ?? null, today),
+        };
+      }),
+    };
+  }
+
+  @Get('kpi-areas')
+  @ApiOperation({ summary: 'The areas that have KPIs, provinces first' })
+  @ApiOkResponse({ description: '{ items: [{ area, areaName, set, kpis }] }' })
+  async kpiAreas() {
+    const rows: { area: string; area_name: string; bs: string; n: string }[] = await this.ds.query(
+      `SELECT area, area_name, bs, count(*)::text AS n FROM kpi_value
+        GROUP BY area, area_name, bs ORDER BY length(area), area, bs`,
+    );
+    return {
+      items: rows.map((r) => ({
+        area: r.area,
+        areaName: r.area_name,
+        set: r.bs,
+        kpis: Number(r.n),
+      })),
+    };
+  }
+}

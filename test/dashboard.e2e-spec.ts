@@ -1,0 +1,169 @@
+/**
+ * The dashboard in a real headless Chromium (Debian's `chromium`), against a running hub:
+ * the figures it shows are the API's, the pipeline and sources panels are filled, and a
+ * screenshot is saved to .data/test/dashboard.png.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { lastDay, monthSpan, mustParsePeriod } from '@app/catalogue';
+import type { KpiEvent } from '@app/contract';
+import { eventually, FeedSender, type HubProcesses, kafkaClient, startTestHub } from '@app/testing';
+import { type Browser, chromium } from 'playwright-core';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ADMIN_TOKEN = 'dashboard-admin-token-0123';
+let hub: HubProcesses;
+let run: string;
+let browser: Browser;
+let sender: FeedSender;
+
+const feed = (source: string, id: string, period: string, observations: object[]) => ({
+  schema: 'lgsp.feed.v1',
+  feedId: `${id}-${run}`,
+  source,
+  sentAt: '2024-03-01T00:00:00Z',
+  period,
+  observations,
+});
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `no Chromium at ${CHROMIUM}: install Debian's package (apt-get install chromium) or set CHROMIUM_PATH`,
+    );
+  ({ hub, run } = await startTestHub('dashboard', 13_400, { ADMIN_TOKEN }));
+  sender = await new FeedSender(kafkaClient()).start();
+  const plans = await fetch(hub.url('api', '/v1/plans'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: JSON.stringify({
+      plans: [
+        {
+          planId: 'nb',
+          issuingBody: 'UBND tỉnh Ninh Bình',
+          documentNumber: 'KH 2023-2025',
+          issuedOn: '2023-09-01',
+          area: '37',
+          targets: [
+            { kpi: 'MBB_SUB_P100', period: '2025', value: 80, unit: 'percent' },
+            { kpi: 'FBB_SUB_P100', period: '2025', value: 25 },
+          ],
+        },
+      ],
+    }),
+  });
+  expect(plans.status).toBe(201);
+  await sender.send([
+    feed('gso', 'gso', '2023', [{ area: '37', measure: 'population', value: 1_010_700 }]),
+  ]);
+  await sender.send([
+    feed('viettel', 'vt', '2023-06', [
+      { area: '37', measure: 'mbb_subscriptions', value: 400_000 },
+      { area: '37', measure: 'fbb_subscriptions', value: 120_000 },
+    ]),
+    feed('vnpt', 'vnpt', '2023-06', [
+      { area: '37', measure: 'mbb_subscriptions', value: 294_250 },
+      { area: '37', measure: 'fbb_subscriptions', value: 88_406 },
+    ]),
+  ]);
+  await sender.send(['{"schema": "lgsp.feed.v1"}'], () => 'viettel');
+  await eventually(
+    async () => {
+      const r = await hub.getJson<{ items: KpiEvent[] }>(
+        'api',
+        '/v1/kpis?area=37&period=2023&kpi=FBB_SUB_P100',
+      );
+      return r.items[0]?.numerator === 208_406 && r.items[0].denominator !== null
+        ? true
+        : undefined;
+    },
+    { what: 'the KPIs of Ninh Bình' },
+  );
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all([sender?.stop(), hub?.stopAll()]);
+});
+
+/** What the page shows per KPI: its latest period (ties: the longer one). */
+function latestPerKpi(items: KpiEvent[]): Map<string, KpiEvent> {
+  const key = (p: string) => {
+    const period = mustParsePeriod(p);
+    const [start, end] = monthSpan(period);
+    return `${lastDay(period)}|${String(12 - (end - start)).padStart(2, '0')}`;
+  };
+  const out = new Map<string, KpiEvent>();
+  for (const e of items) {
+    const cur = out.get(e.kpi);
+    if (!cur || key(e.period) > key(cur.period)) out.set(e.kpi, e);
+  }
+  return out;
+}
+
+describe('the dashboard', () => {
+  it("shows a province's KPIs as the API has them, against their targets, with a chart each", async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(hub.url('api', '/dashboard?area=37'));
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+
+    const api = latestPerKpi(
+      (await hub.getJson<{ items: KpiEvent[] }>('api', '/v1/kpis?area=37')).items,
+    );
+    const rows = await page.locator('#kpis tr').evaluateAll((trs) =>
+      trs.map((tr) => ({
+        kpi: tr.getAttribute('data-kpi'),
+        period: tr.getAttribute('data-period'),
+        value: tr.querySelector('.value')?.textContent,
+        attainment: tr.querySelector('.attainment')?.textContent?.trim(),
+      })),
+    );
+    expect(rows.map((r) => r.kpi).sort()).toEqual([...api.keys()].sort());
+    for (const r of rows) {
+      const e = api.get(r.kpi)!;
+      expect([r.kpi, r.period, r.value]).toEqual([
+        e.kpi,
+        e.period,
+        e.value === null ? '—' : e.value.toFixed(2),
+      ]);
+    }
+    const mbb = rows.find((r) => r.kpi === 'MBB_SUB_P100')!;
+    expect(mbb.value).toBe('68.69');
+    expect(mbb.attainment).toBe(`${((api.get('MBB_SUB_P100')!.value! / 80) * 100).toFixed(1)} %`);
+    expect(await page.locator('[data-chart="MBB_SUB_P100"] circle').count()).toBeGreaterThanOrEqual(
+      1,
+    );
+
+    // pipeline and sources
+    const services = await page
+      .locator('#services tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [tr.getAttribute('data-service'), tr.children[1]?.textContent]),
+      );
+    expect(services).toEqual([
+      ['ingest', 'healthy'],
+      ['aggregator', 'healthy'],
+      ['api', 'healthy'],
+    ]);
+    const pipeline = await hub.getJson<{ dlq: { records: number } }>('api', '/v1/pipeline');
+    expect(pipeline.dlq.records).toBeGreaterThanOrEqual(1);
+    expect(Number(await page.locator('#dlq').textContent())).toBe(pipeline.dlq.records);
+    const viettel = page.locator('#source-rows tr[data-source="viettel"] td');
+    expect(await viettel.nth(2).textContent()).toBe('2023-06');
+    expect(await viettel.nth(4).textContent()).toBe('late');
+
+    mkdirSync('.data/test', { recursive: true });
+    await page.screenshot({ path: '.data/test/dashboard.png', fullPage: true });
+  });
+});
