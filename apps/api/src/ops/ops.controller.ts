@@ -1,10 +1,17 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { DEFAULT_SOURCES, lastDay, lateness, mustParsePeriod } from '@app/catalogue';
+import {
+  type AdminUnits,
+  DEFAULT_SOURCES,
+  lastDay,
+  lateness,
+  mustParsePeriod,
+} from '@app/catalogue';
 import { HUB_CONFIG, type HubConfig } from '@app/config';
 import { TOPICS } from '@app/contract';
 import { DATA_SOURCE } from '@app/database';
 import { KAFKA } from '@app/kafka';
+import { ADMIN_UNITS } from '../api.tokens.js';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 
@@ -27,6 +34,7 @@ export class OpsController {
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(ADMIN_UNITS) private readonly units: AdminUnits,
   ) {}
 
   @Get('pipeline')
@@ -102,19 +110,23 @@ export class OpsController {
   }
 
   @Get('kpi-areas')
-  @ApiOperation({ summary: 'The areas that have KPIs, provinces first' })
+  @ApiOperation({ summary: 'The areas that have KPIs or plan targets, provinces first' })
   @ApiOkResponse({ description: '{ items: [{ area, areaName, set, kpis }] }' })
   async kpiAreas() {
-    const rows: { area: string; area_name: string; bs: string; n: string }[] = await this.ds.query(
-      `SELECT area, area_name, bs, count(*)::text AS n FROM kpi_value
-        GROUP BY area, area_name, bs ORDER BY length(area), area, bs`,
+    const rows: { area: string; bs: string; kpis: string; targets: string }[] = await this.ds.query(
+      `SELECT area, bs, sum(kpis)::text AS kpis, sum(targets)::text AS targets FROM (
+         SELECT area, bs, count(*) AS kpis, 0 AS targets FROM kpi_value GROUP BY area, bs
+         UNION ALL
+         SELECT area, bs, 0, count(*) FROM plan_target GROUP BY area, bs) u
+        GROUP BY area, bs ORDER BY length(area), area, bs`,
     );
     return {
       items: rows.map((r) => ({
         area: r.area,
-        areaName: r.area_name,
+        areaName: this.units.get(r.bs as '2008' | '2025', r.area)?.name ?? r.area,
         set: r.bs,
-        kpis: Number(r.n),
+        kpis: Number(r.kpis),
+        targets: Number(r.targets),
       })),
     };
   }
