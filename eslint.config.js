@@ -9,6 +9,7 @@ export default tseslint.config(
       '.cache/**',
       '.data/**',
       'scripts/**',
+      'bench/**',
       'test/*.mjs',
       '*.config.js',
     ],

@@ -10,6 +10,9 @@ import {
   startTestHub,
   TopicWatcher,
 } from '@app/testing';
+import { AdminUnits } from '@app/catalogue';
+
+const units = AdminUnits.load('data/admin-units');
 import type { KpiEvent } from '@app/contract';
 import type { Kafka } from 'kafkajs';
 
@@ -175,6 +178,50 @@ describe('a feed on lgsp.feeds.v1', () => {
     expect(gone.value).toBeNull();
     expect(gone.numerator).toBeNull();
     expect(gone.note).toMatch(/no data for fbb_subscriptions/);
+  });
+});
+
+describe('a feed of the largest size the contract allows', () => {
+  it('goes through: 10,000 observations, several MB, over Kafka’s default 1 MB record limit', async () => {
+    const communes = units
+      .all('2008')
+      .filter((u) => u.level === 'commune')
+      .slice(0, 1_250);
+    const code = (c: string, i: number) => `${c}-${String(i).padStart(2, '0')}-${'x'.repeat(52)}`;
+    const observations = communes.flatMap((c) => [
+      ...[
+        'mobile_subscriptions',
+        'mbb_subscriptions',
+        'smartphone_subscriptions',
+        'fbb_subscriptions',
+        'ftth_household_subscriptions',
+        'telecom_revenue_vnd',
+      ].map((measure) => ({ area: c.code, measure, value: 1_000 })),
+      {
+        area: c.code,
+        measure: 'villages_mbb_covered',
+        items: Array.from({ length: 20 }, (_, i) => code(c.code, i)),
+      },
+      {
+        area: c.code,
+        measure: 'bts_sites',
+        items: Array.from({ length: 20 }, (_, i) => code(c.code, i)),
+      },
+    ]);
+    const big = feed('mobifone', 'mobifone-big', '2022-07-05T00:00:00Z', '2022-06', observations);
+    expect(observations).toHaveLength(10_000);
+    expect(Buffer.byteLength(JSON.stringify(big))).toBeGreaterThan(2 * 1024 * 1024);
+    await sender.send([big]);
+    const first = communes[0]!;
+    const e = await revision(`MBB_SUB_P100|${first.code}|2022-06`, 1);
+    expect(e.numerator).toBe(1_000);
+    const province = await eventually(
+      () => events(`BTS_SITE_SHARE|${first.province}|2022`).at(-1),
+      { timeoutMs: 60_000, what: 'the province-level KPI of the big feed' },
+    );
+    expect(province.denominator).toBe(
+      communes.filter((c) => c.province === first.province).length * 20,
+    );
   });
 });
 

@@ -16,14 +16,25 @@ export interface TopicSpec {
   readonly configEntries?: { name: string; value: string }[];
 }
 
+/**
+ * The largest record the hub's topics take. A contract-legal feed (10,000 observations, item
+ * sets of up to 64-character codes) can pass Kafka's default of 1 MB; so can a batch of them.
+ */
+export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
+/** What a producer puts in one request at most: well under MAX_RECORD_BYTES per record batch. */
+export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
+const big = { name: 'max.message.bytes', value: String(MAX_RECORD_BYTES) };
+
 export const TOPIC_SPECS: readonly TopicSpec[] = [
-  { topic: TOPICS.feeds, numPartitions: 6 },
-  { topic: TOPICS.dlq, numPartitions: 3 },
-  { topic: TOPICS.accepted, numPartitions: 6 },
+  { topic: TOPICS.feeds, numPartitions: 6, configEntries: [big] },
+  { topic: TOPICS.dlq, numPartitions: 3, configEntries: [big] },
+  { topic: TOPICS.accepted, numPartitions: 6, configEntries: [big] },
   {
     topic: TOPICS.kpi,
     numPartitions: 6,
     configEntries: [
+      big,
       { name: 'cleanup.policy', value: 'compact' },
       { name: 'min.cleanable.dirty.ratio', value: '0.1' },
     ],

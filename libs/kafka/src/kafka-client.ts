@@ -1,5 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { Kafka, type LogEntry, logLevel, Partitioners, type Producer } from 'kafkajs';
+import kafkajs, {
+  Kafka,
+  type LogEntry,
+  logLevel,
+  type Message,
+  Partitioners,
+  type Producer,
+} from 'kafkajs';
 import { HUB_CONFIG, type HubConfig } from '@app/config';
 import type { TopicSpec } from '@app/contract';
 
@@ -64,6 +71,17 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[]): P
         })),
       });
     }
+    // Topics made by an older version, or by someone else, get the configs the hub relies on.
+    const existingSpecs = specs.filter((s) => existing.has(s.topic) && s.configEntries?.length);
+    if (existingSpecs.length > 0)
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: existingSpecs.map((s) => ({
+          type: kafkajs.ConfigResourceTypes.TOPIC,
+          name: s.topic,
+          configEntries: s.configEntries!,
+        })),
+      });
     return missing.map((s) => s.topic);
   } finally {
     await admin.disconnect();
@@ -103,4 +121,33 @@ export function kafkaProvider(service: string) {
     useFactory: (c: HubConfig): Kafka =>
       createKafka(`${c.KAFKA_CLIENT_ID}-${service}`, c.KAFKA_BROKERS),
   };
+}
+
+/**
+ * Sends records in requests of at most `maxBytes` (by value size), in order: the broker refuses
+ * a record batch over the topic's `max.message.bytes`, and one request holds one batch per
+ * partition. A single record larger than `maxBytes` goes alone.
+ */
+export async function sendInChunks(
+  producer: Producer,
+  topicMessages: readonly { topic: string; messages: readonly Message[] }[],
+  maxBytes: number,
+): Promise<void> {
+  let chunk: { topic: string; messages: Message[] }[] = [];
+  let bytes = 0;
+  const flush = async (): Promise<void> => {
+    if (chunk.length) await producer.sendBatch({ topicMessages: chunk, acks: -1 });
+    chunk = [];
+    bytes = 0;
+  };
+  for (const { topic, messages } of topicMessages)
+    for (const m of messages) {
+      const size = m.value ? Buffer.byteLength(m.value) : 0;
+      if (bytes > 0 && bytes + size > maxBytes) await flush();
+      const last = chunk.at(-1);
+      if (last?.topic === topic) last.messages.push(m);
+      else chunk.push({ topic, messages: [m] });
+      bytes += size;
+    }
+  await flush();
 }

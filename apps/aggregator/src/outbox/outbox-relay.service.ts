@@ -8,7 +8,8 @@ import {
 } from '@nestjs/common';
 import { HUB_CONFIG, type HubConfig } from '@app/config';
 import { OutboxStore, DATA_SOURCE } from '@app/database';
-import { createIdempotentProducer, KAFKA } from '@app/kafka';
+import { MAX_REQUEST_BYTES } from '@app/contract';
+import { createIdempotentProducer, KAFKA, sendInChunks } from '@app/kafka';
 import type { Kafka, Producer } from 'kafkajs';
 import type { DataSource, QueryRunner } from 'typeorm';
 
@@ -102,10 +103,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
           list.push({ key: e.key, value: e.payload });
           byTopic.set(e.topic, list);
         }
-        await this.producer!.sendBatch({
-          acks: -1,
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        });
+        await sendInChunks(
+          this.producer!,
+          [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+          MAX_REQUEST_BYTES,
+        );
         await this.store.markPublished(
           q,
           pending.map((e) => e.id),

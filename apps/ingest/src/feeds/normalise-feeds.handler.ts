@@ -1,6 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DLQ_HEADERS, type FeedRules, HubError, TOPICS, validateFeed } from '@app/contract';
-import type { ConsumedMessage } from '@app/kafka';
+import {
+  DLQ_HEADERS,
+  type FeedRules,
+  HubError,
+  MAX_REQUEST_BYTES,
+  TOPICS,
+  validateFeed,
+} from '@app/contract';
+import { type ConsumedMessage, sendInChunks } from '@app/kafka';
 import { METRICS } from '@app/service';
 import type { Message, Producer } from 'kafkajs';
 import { FEED_RULES } from '../ingest.tokens.js';
@@ -83,7 +90,7 @@ export class NormaliseFeedsHandler {
       ...(rejected.length ? [{ topic: TOPICS.dlq, messages: rejected }] : []),
     ];
     try {
-      if (topicMessages.length) await producer.sendBatch({ topicMessages, acks: -1 });
+      await sendInChunks(producer, topicMessages, MAX_REQUEST_BYTES);
     } catch (e) {
       throw new HubError(
         'KAFKA_PRODUCE_FAILED',
