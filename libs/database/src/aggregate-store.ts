@@ -159,19 +159,22 @@ export class AggregateStore {
     return changed.map((c) => byId.get(identityOf(c))!);
   }
 
-  /** Existing KPI keys of later periods in these areas, which may fall back on a reference value. */
+  /**
+   * Existing KPI keys that may fall back on changed reference values (population, ...): keys of
+   * these KPIs in each (boundary set, area) from its year on. One statement for the whole batch.
+   */
   async keysUsingReference(
     q: QueryRunner,
     kpis: readonly string[],
-    bs: string,
-    areas: readonly string[],
-    fromYear: number,
+    from: readonly { bs: string; area: string; year: number }[],
   ): Promise<KpiKey[]> {
-    if (kpis.length === 0 || areas.length === 0) return [];
+    if (kpis.length === 0 || from.length === 0) return [];
     const rows: KpiKey[] = await q.query(
-      `SELECT kpi, bs, area, period FROM kpi_value
-        WHERE bs = $1 AND area = ANY($2::text[]) AND year >= $3 AND kpi = ANY($4::text[])`,
-      [bs, [...areas], fromYear, [...kpis]],
+      `SELECT DISTINCT k.kpi, k.bs, k.area, k.period FROM kpi_value k
+         JOIN unnest($1::text[], $2::text[], $3::int[]) AS u(bs, area, from_year)
+           ON k.bs = u.bs AND k.area = u.area AND k.year >= u.from_year
+        WHERE k.kpi = ANY($4::text[])`,
+      [from.map((f) => f.bs), from.map((f) => f.area), from.map((f) => f.year), [...kpis]],
     );
     return rows;
   }

@@ -136,18 +136,31 @@ export class ApplyFeedsHandler {
 
     const keys = new Map<string, KpiKey>();
     const addKey = (k: KpiKey): void => void keys.set(kpiKeyOf(k), k);
+    const referenceKpis = new Set<string>();
+    const referenceFrom = new Map<string, { bs: string; area: string; year: number }>();
     for (const c of changed) {
       for (const k of affectedKeys(c, units)) addKey(k);
       if (MEASURES[c.measure]!.time !== 'reference') continue;
-      const kpis = kpisReading(c.measure).map((k) => k.code);
+      for (const k of kpisReading(c.measure)) referenceKpis.add(k.code);
       const chain = units.selfAndAncestors(c.bs as '2008' | '2025', c.area).map((u) => u.code);
-      for (const k of await this.store.keysUsingReference(q, kpis, c.bs, chain, c.year)) addKey(k);
       const province = chain.at(-1);
       const projected = c.bs === '2008' && province ? units.newProvinceOf(province) : undefined;
-      if (projected)
-        for (const k of await this.store.keysUsingReference(q, kpis, '2025', [projected], c.year))
-          addKey(k);
+      const nodes = [
+        ...chain.map((area) => ({ bs: c.bs, area })),
+        ...(projected ? [{ bs: '2025', area: projected }] : []),
+      ];
+      for (const n of nodes) {
+        const id = `${n.bs}:${n.area}`;
+        const prev = referenceFrom.get(id);
+        if (!prev || prev.year > c.year) referenceFrom.set(id, { ...n, year: c.year });
+      }
     }
+    for (const k of await this.store.keysUsingReference(
+      q,
+      [...referenceKpis],
+      [...referenceFrom.values()],
+    ))
+      addKey(k);
 
     const events = await this.recompute(q, [...keys.values()]);
     return {
