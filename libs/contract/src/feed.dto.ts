@@ -16,7 +16,6 @@ import {
   MaxLength,
   Min,
   MinLength,
-  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 
@@ -87,7 +86,6 @@ export class FeedDto {
   @IsIn(FEED_STATUSES)
   status?: (typeof FEED_STATUSES)[number];
 
-  @ValidateIf(() => true)
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_OBSERVATIONS)

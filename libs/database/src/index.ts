@@ -6,3 +6,4 @@ export * from './data-source.js';
 export * from './aggregate-store.js';
 export * from './outbox-store.js';
 export * from './target-store.js';
+export * from './kpi-event.js';

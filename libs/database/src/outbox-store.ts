@@ -1,4 +1,4 @@
-import type { QueryRunner } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 
 export interface PendingEvent {
   readonly id: string;
@@ -47,7 +47,7 @@ export class OutboxStore {
     return rows.length;
   }
 
-  async backlog(q: QueryRunner): Promise<number> {
+  async backlog(q: QueryRunner | DataSource): Promise<number> {
     const [row]: { n: string }[] = await q.query(
       'SELECT count(*) AS n FROM outbox WHERE published_at IS NULL',
     );

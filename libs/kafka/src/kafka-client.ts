@@ -10,6 +10,9 @@ import kafkajs, {
 import { HUB_CONFIG, type HubConfig } from '@app/config';
 import type { TopicSpec } from '@app/contract';
 
+/** `configSource` of a config set on the topic itself (Kafka's DescribeConfigs). */
+const DYNAMIC_TOPIC_CONFIG = 1;
+
 /** A kafkajs client whose log lines go through Nest's logger. */
 export function createKafka(clientId: string, brokers: string): Kafka {
   const logger = new Logger('kafkajs');
@@ -72,16 +75,35 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[]): P
       });
     }
     // Topics made by an older version, or by someone else, get the configs the hub relies on.
+    // AlterConfigs replaces a topic's whole override set: keep the overrides already there.
     const existingSpecs = specs.filter((s) => existing.has(s.topic) && s.configEntries?.length);
-    if (existingSpecs.length > 0)
-      await admin.alterConfigs({
-        validateOnly: false,
-        resources: existingSpecs.map((s) => ({
-          type: kafkajs.ConfigResourceTypes.TOPIC,
-          name: s.topic,
-          configEntries: s.configEntries!,
-        })),
+    if (existingSpecs.length > 0) {
+      const TOPIC = kafkajs.ConfigResourceTypes.TOPIC;
+      const current = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: existingSpecs.map((s) => ({ type: TOPIC, name: s.topic })),
       });
+      const changes = existingSpecs.flatMap((spec) => {
+        const entries =
+          current.resources.find((r) => r.resourceName === spec.topic)?.configEntries ?? [];
+        const overrides = new Map(
+          entries
+            .filter((e) => Number(e.configSource) === DYNAMIC_TOPIC_CONFIG)
+            .map((e) => [e.configName, e.configValue]),
+        );
+        const wanted = spec.configEntries!.filter((e) => overrides.get(e.name) !== e.value);
+        if (wanted.length === 0) return [];
+        for (const e of wanted) overrides.set(e.name, e.value);
+        return [
+          {
+            type: TOPIC,
+            name: spec.topic,
+            configEntries: [...overrides].map(([name, value]) => ({ name, value })),
+          },
+        ];
+      });
+      if (changes.length > 0) await admin.alterConfigs({ validateOnly: false, resources: changes });
+    }
     return missing.map((s) => s.topic);
   } finally {
     await admin.disconnect();

@@ -26,10 +26,11 @@ import {
   kpiKeyOf,
   DATA_SOURCE,
   TargetStore,
+  toKpiEvent,
 } from '@app/database';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { AGGREGATION_CONTEXT } from '../aggregator.tokens.js';
-import { nextRevision, toKpiEvent } from '../kpis/kpi-event.factory.js';
+import { nextRevision } from '../kpis/kpi-event.factory.js';
 
 export interface ApplyResult {
   readonly feeds: number;

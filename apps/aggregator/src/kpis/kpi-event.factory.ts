@@ -1,13 +1,10 @@
 import {
   type AdminUnits,
-  attainment,
-  type PlanTarget,
   type KpiComputation,
   type KpiKey,
   KPIS,
   mustParsePeriod,
 } from '@app/catalogue';
-import { KPI_EVENT_SCHEMA, type KpiEvent } from '@app/contract';
 import type { StoredKpi } from '@app/database';
 import { randomUUID } from 'node:crypto';
 
@@ -39,30 +36,5 @@ export function nextRevision(
     revision: (previous?.revision ?? 0) + 1,
     eventId: randomUUID(),
     computedAt: now.toISOString(),
-  };
-}
-
-/** The contract's KPI event for a stored revision, with the plan target that applies. */
-export function toKpiEvent(row: StoredKpi, target?: PlanTarget): KpiEvent {
-  return {
-    schema: KPI_EVENT_SCHEMA,
-    eventId: row.eventId,
-    kpi: row.kpi,
-    area: row.area,
-    areaName: row.areaName,
-    period: row.period,
-    value: row.value,
-    unit: row.unit,
-    numerator: row.numerator,
-    denominator: row.denominator,
-    denominatorPeriod: row.denominatorPeriod,
-    status: row.status,
-    completeness: row.completeness,
-    revision: row.revision,
-    computedAt: row.computedAt,
-    inputs: row.inputs as KpiEvent['inputs'],
-    ...(row.note ? { note: row.note } : {}),
-    ...(row.yearToDate !== null ? { yearToDate: row.yearToDate } : {}),
-    ...(target ? { target: attainment(target, row.value, row.yearToDate) } : {}),
   };
 }

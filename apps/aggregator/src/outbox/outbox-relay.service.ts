@@ -63,9 +63,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   backlog(): Promise<number> {
-    return this.ds
-      .query('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL')
-      .then((r: { n: number }[]) => r[0]?.n ?? 0);
+    return this.store.backlog(this.ds);
   }
 
   private async loop(): Promise<void> {

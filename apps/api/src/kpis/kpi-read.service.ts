@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { applicableTarget, attainment } from '@app/catalogue';
+import { applicableTarget } from '@app/catalogue';
 import type { KpiEvent } from '@app/contract';
-import { DATA_SOURCE, KpiValueEntity, TargetStore } from '@app/database';
+import { DATA_SOURCE, KpiValueEntity, TargetStore, toKpiEvent } from '@app/database';
 import type { DataSource, FindOptionsWhere } from 'typeorm';
 
 export const KPI_LIMIT = 10_000;
@@ -27,29 +27,8 @@ export class KpiReadService {
       rows.map((r) => r.kpi),
       rows.map((r) => r.area),
     );
-    return rows.map((r) => {
-      const target = applicableTarget(targets, r);
-      return {
-        schema: 'lgsp.kpi.v1',
-        eventId: r.eventId,
-        kpi: r.kpi,
-        area: r.area,
-        areaName: r.areaName,
-        period: r.period,
-        value: r.value,
-        unit: r.unit,
-        numerator: r.numerator,
-        denominator: r.denominator,
-        denominatorPeriod: r.denominatorPeriod,
-        status: r.status,
-        completeness: r.completeness,
-        revision: r.revision,
-        computedAt: r.computedAt.toISOString(),
-        inputs: r.inputs as KpiEvent['inputs'],
-        ...(r.note ? { note: r.note } : {}),
-        ...(r.yearToDate !== null ? { yearToDate: r.yearToDate } : {}),
-        ...(target ? { target: attainment(target, r.value, r.yearToDate) } : {}),
-      };
-    });
+    return rows.map((r) =>
+      toKpiEvent({ ...r, computedAt: r.computedAt.toISOString() }, applicableTarget(targets, r)),
+    );
   }
 }
