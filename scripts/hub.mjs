@@ -5,6 +5,14 @@
  *   npm run hub -- plans load [file]         load plans (default: the bundled seed plans); needs ADMIN_TOKEN
  *   npm run hub -- plans list [--area 37] [--kpi MBB_SUB_P100]
  *   npm run hub -- kpis [--area 37] [--period 2023-H1] [--kpi MBB_SUB_P100]
+ *   npm run hub -- sources list | show <id>
+ *   npm run hub -- sources add <file.json> | update <id> <patch.json> | suspend <id> | activate <id>
+ *   npm run hub -- sources mapping <id> <profile.json> | key create <id> [--label x]
+ *   npm run hub -- sources key list <id> | key revoke <id> <keyId>
+ *   npm run hub -- exchanges [--source viettel] [--from 2026-11-01T00:00:00Z] [--outcome rejected] [--feedId f]
+ *   npm run hub -- dlq list [--source viettel] | show <id> | replay <id>
+ *
+ * Commands that change something, and exchanges and dlq, need ADMIN_TOKEN.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -61,6 +69,35 @@ async function main() {
     if (!r.ok) throw new Error(`HTTP ${r.status}: ${await r.text()}`);
     return r.json();
   };
+  /** An admin call: the token from ADMIN_TOKEN, the API's reasons on failure. */
+  const admin = async (method, path, body) => {
+    if (!process.env.ADMIN_TOKEN)
+      throw new Error('set ADMIN_TOKEN to the token the api was started with');
+    const r = await fetch(`${api}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${process.env.ADMIN_TOKEN}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    }).catch((e) => {
+      throw new Error(
+        `no answer from ${api} (${e.cause?.code ?? e.message}): is the hub running? (npm start)`,
+      );
+    });
+    const json = await r.json().catch(() => ({}));
+    if (!r.ok) {
+      const reasons = [json.message, ...(json.errors ?? [])].flat().filter(Boolean).join('\n  ');
+      throw new Error(`HTTP ${r.status}: ${reasons}`);
+    }
+    return json;
+  };
+  const readJson = (file) => {
+    if (!file) throw new Error('give the path of a JSON file');
+    return JSON.parse(readFileSync(resolve(file), 'utf8'));
+  };
+  const print = (o) => console.log(JSON.stringify(o, null, 2));
+  const [, , id, extra] = a._;
   if (what === 'plans' && verb === 'load') {
     const file = a._[2] ? resolve(a._[2]) : SEED_PLANS;
     if (!process.env.ADMIN_TOKEN)
@@ -90,11 +127,88 @@ async function main() {
       })),
       ['area', 'period', 'kpi', 'value', 'unit', 'status', 'revision', 'target', 'attainment'],
     );
+  } else if (what === 'sources' && verb === 'list') {
+    const r = await get('/v1/sources');
+    table(
+      r.items.map((s) => ({
+        ...s,
+        areas: s.areas === '*' ? '*' : s.areas.join(','),
+        measures: s.measures.length,
+        mapping: s.mapping ? 'yes' : '',
+        late: s.late ? 'LATE' : '',
+      })),
+      ['id', 'kind', 'displayName', 'active', 'measures', 'areas', 'mapping', 'lastPeriod', 'late'],
+    );
+  } else if (what === 'sources' && verb === 'show') {
+    print(await get(`/v1/sources/${encodeURIComponent(id ?? '')}`));
+  } else if (what === 'sources' && verb === 'add') {
+    print(await admin('POST', '/v1/sources', readJson(id)));
+  } else if (what === 'sources' && verb === 'update') {
+    print(await admin('PATCH', `/v1/sources/${encodeURIComponent(id)}`, readJson(extra)));
+  } else if (what === 'sources' && (verb === 'suspend' || verb === 'activate')) {
+    const r = await admin('PATCH', `/v1/sources/${encodeURIComponent(id)}`, {
+      active: verb === 'activate',
+    });
+    console.log(`${r.id} is ${r.active ? 'active' : 'suspended'}`);
+  } else if (what === 'sources' && verb === 'mapping') {
+    print(await admin('PUT', `/v1/sources/${encodeURIComponent(id)}/mapping`, readJson(extra)));
+  } else if (what === 'sources' && verb === 'key') {
+    const [, , action, source, keyId] = a._;
+    if (action === 'create') {
+      const r = await admin('POST', `/v1/sources/${encodeURIComponent(source)}/keys`, {
+        ...(a.label ? { label: a.label } : {}),
+      });
+      console.log(`API key for ${r.sourceId} (shown once, keep it secret):\n${r.key}`);
+    } else if (action === 'list') {
+      table((await admin('GET', `/v1/sources/${encodeURIComponent(source)}/keys`)).items, [
+        'keyId',
+        'label',
+        'createdAt',
+        'revokedAt',
+      ]);
+    } else if (action === 'revoke') {
+      await admin('DELETE', `/v1/sources/${encodeURIComponent(source)}/keys/${keyId}`);
+      console.log(`revoked ${keyId}`);
+    } else throw new Error('sources key create|list|revoke <source> [keyId]');
+  } else if (what === 'exchanges') {
+    const r = await admin(
+      'GET',
+      `/v1/exchanges?${query(['source', 'from', 'to', 'outcome', 'feedId', 'after', 'limit'])}`,
+    );
+    table(
+      r.items.map((e) => ({
+        ...e,
+        keys: e.kpiKeys.length,
+        reason: e.errors?.[0] ? `${e.errors[0].code}: ${e.errors[0].message}`.slice(0, 80) : '',
+      })),
+      ['id', 'receivedAt', 'channel', 'source', 'feedId', 'sizeBytes', 'outcome', 'keys', 'reason'],
+    );
+    if (r.next) console.log(`more: --after ${r.next}`);
+  } else if (what === 'dlq' && verb === 'list') {
+    const r = await admin('GET', `/v1/dlq?${query(['source', 'after', 'limit'])}`);
+    table(
+      r.items.map((e) => ({
+        ...e,
+        errors: e.errors.length,
+        first:
+          `${e.errors[0]?.path ? `${e.errors[0].path}: ` : ''}${e.errors[0]?.message ?? ''}`.slice(
+            0,
+            80,
+          ),
+      })),
+      ['id', 'rejectedAt', 'source', 'feedId', 'errorCode', 'errors', 'replays', 'first'],
+    );
+    if (r.next) console.log(`more: --after ${r.next}`);
+  } else if (what === 'dlq' && verb === 'show') {
+    print(await admin('GET', `/v1/dlq/${encodeURIComponent(id ?? '')}`));
+  } else if (what === 'dlq' && verb === 'replay') {
+    console.log((await admin('POST', `/v1/dlq/${encodeURIComponent(id ?? '')}/replay`)).message);
   } else {
     console.log(
       readFileSync(fileURLToPath(import.meta.url), 'utf8')
         .split('\n')
-        .slice(2, 8)
+        .slice(2, 18)
+        .filter((l, i, all) => i < all.indexOf(' */'))
         .map((l) => l.replace(/^ \*\s?/, ''))
         .join('\n'),
     );

@@ -12,11 +12,13 @@ import { CatalogueController } from './catalogue/catalogue.controller.js';
 import { KpiChangesController } from './changes/kpi-changes.controller.js';
 import { KpiReadService } from './kpis/kpi-read.service.js';
 import { KpisController } from './kpis/kpis.controller.js';
-import { AdminTokenGuard } from './plans/admin-token.guard.js';
+import { AdminTokenGuard } from './common/admin-token.guard.js';
 import { PlansController } from './plans/plans.controller.js';
 import { OpsController } from './ops/ops.controller.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
 import { kafkaProvider } from '@app/kafka';
+import { SourcesController } from './sources/sources.controller.js';
+import { AuditController } from './audit/audit.controller.js';
 
 @Module({
   controllers: [
@@ -25,6 +27,8 @@ import { kafkaProvider } from '@app/kafka';
     CatalogueController,
     PlansController,
     OpsController,
+    SourcesController,
+    AuditController,
     DashboardController,
     HealthController,
     MetricsController,

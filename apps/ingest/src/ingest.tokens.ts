@@ -1,1 +1,1 @@
-export const FEED_RULES = Symbol('FEED_RULES');
+export const ADMIN_UNITS = Symbol('ADMIN_UNITS');

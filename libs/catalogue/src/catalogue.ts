@@ -147,6 +147,13 @@ export interface SourceRegistration {
   /** Province codes (either boundary set) it covers; `'*'` for all. */
   readonly areas: readonly string[] | '*';
   readonly active: boolean;
+  /**
+   * The measures it is expected to report (they make a KPI \`final\` only once it has); by
+   * default every measure it may report.
+   */
+  readonly expects?: readonly string[];
+  /** How its own names and units map to the canonical model; none when it sends canonical feeds. */
+  readonly mapping?: MappingProfile;
   /** How often it is expected to report, and how many days after a period's end it is due. */
   readonly reports: {
     readonly every: 'month' | 'quarter' | 'half' | 'year';
@@ -158,7 +165,7 @@ const OPERATOR_MEASURES = Object.values(MEASURES)
   .filter((d) => d.reportedBy === 'operator')
   .map((d) => d.code);
 
-/** The default registry (contract v1). Issue #4 moves it into Postgres behind an admin API. */
+/** The registry a new database starts with (contract v1); the admin API changes it from there. */
 export const DEFAULT_SOURCES: readonly SourceRegistration[] = [
   ...(
     [
@@ -202,6 +209,36 @@ export const DEFAULT_SOURCES: readonly SourceRegistration[] = [
   },
 ];
 
+/**
+ * A source's own vocabulary, as data: its measure names (with a scale for figures it reports in
+ * thousands), aliases for area names the admin-unit lists do not know, how it writes numbers,
+ * and its CSV column names.
+ */
+export interface MappingProfile {
+  readonly measures?: Readonly<
+    Record<string, { readonly measure: string; readonly scale?: number }>
+  >;
+  /** Extra names for areas: name (any spelling) -> statistics office code. */
+  readonly areas?: Readonly<Record<string, string>>;
+  /** `vi`: "1.234.567,5"; `en` (default): "1,234,567.5". */
+  readonly numbers?: 'en' | 'vi';
+  /** CSV header for each field, when the source does not use the field names. */
+  readonly columns?: Readonly<Partial<Record<CsvField, string>>>;
+}
+
+export const CSV_FIELDS = [
+  'area',
+  'measure',
+  'value',
+  'items',
+  'qualifier',
+  'period',
+  'feedId',
+  'sentAt',
+  'status',
+] as const;
+export type CsvField = (typeof CSV_FIELDS)[number];
+
 export class SourceRegistry {
   private readonly byId: Map<string, SourceRegistration>;
 
@@ -213,13 +250,17 @@ export class SourceRegistry {
     return this.byId.get(id);
   }
 
+  all(): SourceRegistration[] {
+    return [...this.byId.values()];
+  }
+
   /** Active sources registered to report a measure in a province (either boundary set). */
   expectedFor(measure: string, province: string): string[] {
     return [...this.byId.values()]
       .filter(
         (s) =>
           s.active &&
-          s.measures.includes(measure) &&
+          (s.expects ?? s.measures).includes(measure) &&
           (s.areas === '*' || s.areas.includes(province)),
       )
       .map((s) => s.id)

@@ -4,3 +4,4 @@ export * from './catalogue.js';
 export * from './aggregate.js';
 export * from './targets.js';
 export * from './lateness.js';
+export * from './area-names.js';

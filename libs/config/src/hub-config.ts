@@ -41,6 +41,19 @@ export class HubConfig {
   @Matches(/^[A-Za-z0-9._-]+$/)
   KAFKA_CLIENT_ID = 'lgsp-hub';
 
+  /** SASL/SCRAM for a secured broker (docker/compose.yaml, profile \`secure\`); unset: none. */
+  @IsOptional()
+  @IsIn(['scram-sha-256', 'scram-sha-512'])
+  KAFKA_SASL_MECHANISM?: 'scram-sha-256' | 'scram-sha-512' = undefined;
+
+  @IsOptional()
+  @IsString()
+  KAFKA_SASL_USERNAME?: string = undefined;
+
+  @IsOptional()
+  @IsString()
+  KAFKA_SASL_PASSWORD?: string = undefined;
+
   /** Consumer group of the ingest service. */
   @IsString()
   INGEST_GROUP = 'lgsp-ingest';
@@ -108,6 +121,22 @@ export class HubConfig {
   @Min(1)
   @Max(100)
   BATCH_RETRIES = 5;
+
+  /** The largest body `POST /v1/feeds` and `/v1/feeds/csv` take, bytes; larger ones get 413. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  @Max(15 * 1024 * 1024, { message: 'HTTP_FEED_MAX_BYTES must stay under the 16 MB record limit' })
+  HTTP_FEED_MAX_BYTES = 8 * 1024 * 1024;
+
+  /**
+   * How often the ingest looks for newly registered sources, to consume their own topics
+   * (\`lgsp.feeds.v1.<source>\`), ms.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(200)
+  SOURCE_TOPICS_REFRESH_MS = 10_000;
 }
 
 export class ConfigError extends Error {

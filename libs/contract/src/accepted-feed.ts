@@ -25,7 +25,9 @@ export interface AcceptedFeed {
   readonly observations: AcceptedObservation[];
   readonly receivedAt: string;
   readonly origin: {
-    readonly channel: 'kafka' | 'http';
+    readonly channel: 'kafka' | 'http' | 'replay';
+    /** The audit log's id of this exchange (see `exchange` in libs/database). */
+    readonly exchangeId?: string;
     readonly topic?: string;
     readonly partition?: number;
     readonly offset?: string;

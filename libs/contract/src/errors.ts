@@ -14,16 +14,20 @@ export class HubError extends Error {
 /** Why a feed was rejected. Stable codes: ops dashboards and replay tooling key on them. */
 export const FEED_ERROR = {
   malformedJson: 'MALFORMED_JSON',
+  malformedCsv: 'MALFORMED_CSV',
   invalidField: 'INVALID_FIELD',
   unknownField: 'UNKNOWN_FIELD',
-  unknownSource: 'UNKNOWN_SOURCE',
-  sourceSuspended: 'SOURCE_SUSPENDED',
-  keyMismatch: 'KEY_MISMATCH',
+  /** Unknown or suspended source, or a measure, area or identity outside its registration. */
+  notAuthorised: 'NOT_AUTHORISED',
   unknownMeasure: 'UNKNOWN_MEASURE',
-  measureNotAllowed: 'MEASURE_NOT_ALLOWED',
   unknownArea: 'UNKNOWN_AREA',
   valueKindMismatch: 'VALUE_KIND_MISMATCH',
+  valueOutOfRange: 'VALUE_OUT_OF_RANGE',
   duplicateObservation: 'DUPLICATE_OBSERVATION',
+  /** HTTP edge: no API key, or one that is unknown or revoked. */
+  unauthenticated: 'UNAUTHENTICATED',
+  /** HTTP edge: a body over HTTP_FEED_MAX_BYTES. */
+  bodyTooLarge: 'BODY_TOO_LARGE',
 } as const;
 export type FeedErrorCode = (typeof FEED_ERROR)[keyof typeof FEED_ERROR];
 

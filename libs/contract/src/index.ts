@@ -4,3 +4,5 @@ export * from './feed.dto.js';
 export * from './accepted-feed.js';
 export * from './kpi-event.js';
 export * from './validate-feed.js';
+export * from './mapping.js';
+export * from './csv-feed.js';

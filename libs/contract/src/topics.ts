@@ -10,6 +10,13 @@ export const TOPICS = {
   accepted: 'lgsp.feeds.accepted.v1',
 } as const;
 
+/** A source's own feed topic, which only its principal may write (a secured deployment). */
+export const SOURCE_TOPIC_PREFIX = `${TOPICS.feeds}.`;
+export const sourceTopic = (source: string): string => `${SOURCE_TOPIC_PREFIX}${source}`;
+/** The source a per-source topic belongs to; undefined for any other topic. */
+export const sourceOfTopic = (topic: string): string | undefined =>
+  topic.startsWith(SOURCE_TOPIC_PREFIX) ? topic.slice(SOURCE_TOPIC_PREFIX.length) : undefined;
+
 export interface TopicSpec {
   readonly topic: string;
   readonly numPartitions: number;
@@ -40,6 +47,23 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     ],
   },
 ];
+
+/** The spec of a per-source feed topic. */
+export const sourceTopicSpec = (source: string): TopicSpec => ({
+  topic: sourceTopic(source),
+  numPartitions: 3,
+  configEntries: [big],
+});
+
+/** Headers the hub's own producers put on a feed record (HTTP ingest, DLQ replay). */
+export const HUB_HEADERS = {
+  /** `http` or `replay`; absent for a record a source produced itself. */
+  channel: 'lgsp-channel',
+  /** The audit log's id of the exchange, when the HTTP edge recorded it first. */
+  exchangeId: 'lgsp-exchange-id',
+  /** The DLQ entry a replayed record comes from. */
+  replayOf: 'lgsp-replay-of',
+} as const;
 
 /** Headers the hub puts on a DLQ record. */
 export const DLQ_HEADERS = {

@@ -1,8 +1,9 @@
-import { AdminUnits, SourceRegistry } from '@app/catalogue';
+import { AdminUnits, DEFAULT_SOURCES, SourceRegistry } from '@app/catalogue';
 import { FEED_ERROR } from './errors.js';
-import { validateFeed } from './validate-feed.js';
+import { feedRules, validateFeed } from './validate-feed.js';
 
-const rules = { units: AdminUnits.load('data/admin-units'), registry: new SourceRegistry() };
+const units = AdminUnits.load('data/admin-units');
+const rules = feedRules(units, new SourceRegistry());
 const origin = { channel: 'kafka' as const, topic: 'lgsp.feeds.v1', partition: 0, offset: '7' };
 
 const good = {
@@ -85,15 +86,85 @@ describe('validateFeed', () => {
     expect(codes(after)).toEqual(['UNKNOWN_AREA observations[0].area']);
   });
 
-  it('rejects a source that is not registered, or a measure it may not report', () => {
-    expect(codes(check({ ...good, source: 'acme' }))).toContain('UNKNOWN_SOURCE source');
+  it('rejects, as not authorised, a source that is not registered or a measure it may not report', () => {
+    const unknown = check({ ...good, source: 'viettell' });
+    expect(codes(unknown)).toContain('NOT_AUTHORISED source');
+    expect(unknown.ok ? '' : unknown.errors[0]!.message).toMatch(/did you mean "viettel"/);
     expect(
       codes(check({ ...good, observations: [{ area: '37', measure: 'population', value: 1 }] })),
-    ).toEqual(['MEASURE_NOT_ALLOWED observations[0].measure']);
+    ).toEqual(['NOT_AUTHORISED observations[0].measure']);
+  });
+
+  it('rejects a suspended source, and an area outside the provinces it is registered for', () => {
+    const registry = new SourceRegistry(
+      DEFAULT_SOURCES.map((s) =>
+        s.id === 'vnpt'
+          ? { ...s, active: false }
+          : s.id === 'viettel'
+            ? { ...s, areas: ['01'] }
+            : s,
+      ),
+    );
+    const r = feedRules(units, registry);
+    const suspended = validateFeed(JSON.stringify({ ...good, source: 'vnpt' }), r, origin);
+    expect(suspended.ok ? '' : suspended.errors[0]!.message).toMatch(/suspended/);
+    const outside = validateFeed(JSON.stringify(good), r, origin);
+    expect(codes(outside)).toEqual([
+      'NOT_AUTHORISED observations[0].area',
+      'NOT_AUTHORISED observations[1].area',
+      'NOT_AUTHORISED observations[2].area',
+    ]);
   });
 
   it('rejects a record whose key names another source', () => {
-    expect(codes(check(good, 'vnpt'))).toEqual(['KEY_MISMATCH source']);
+    expect(codes(check(good, 'vnpt'))).toEqual(['NOT_AUTHORISED source']);
+  });
+
+  it("rejects a feed on a source's own channel that claims another source", () => {
+    const v = validateFeed(JSON.stringify({ ...good, source: 'vnpt' }), rules, {
+      ...origin,
+      topic: 'lgsp.feeds.v1.viettel',
+      identity: 'viettel',
+    });
+    expect(v.ok ? [] : v.errors.map((e) => e.message)).toEqual([
+      'this channel belongs to source "viettel"; it may not send feeds of "vnpt"',
+    ]);
+  });
+
+  it("maps a source's own measure names, units and area names through its profile", () => {
+    const registry = new SourceRegistry(
+      DEFAULT_SOURCES.map((s) =>
+        s.id === 'viettel'
+          ? {
+              ...s,
+              mapping: { measures: { TB_BRDD: { measure: 'mbb_subscriptions', scale: 1000 } } },
+            }
+          : s,
+      ),
+    );
+    const v = validateFeed(
+      JSON.stringify({
+        ...good,
+        observations: [
+          { area: 'NINH BINH', measure: 'TB_BRDD', value: 412.5 },
+          { area: 'Tỉnh Ninh Bình', measure: 'TB_DD', value: 1 },
+        ],
+      }),
+      feedRules(units, registry),
+      origin,
+    );
+    expect(codes(v)).toEqual(['UNKNOWN_MEASURE observations[1].measure']);
+    const ok = validateFeed(
+      JSON.stringify({
+        ...good,
+        observations: [{ area: 'NINH BINH', measure: 'TB_BRDD', value: 412.5 }],
+      }),
+      feedRules(units, registry),
+      origin,
+    );
+    expect(ok.ok && ok.feed.observations).toEqual([
+      { area: '37', measure: 'mbb_subscriptions', value: 412500 },
+    ]);
   });
 
   it('rejects the same measure and area twice in one feed', () => {

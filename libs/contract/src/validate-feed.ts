@@ -1,5 +1,7 @@
 import {
   type AdminUnits,
+  AreaNames,
+  type BoundarySet,
   type SourceRegistry,
   MEASURES,
   boundarySetOf,
@@ -15,20 +17,49 @@ import {
 } from './accepted-feed.js';
 import { FEED_ERROR, type FeedError } from './errors.js';
 import { FeedDto } from './feed.dto.js';
+import { mapFeed, suggest } from './mapping.js';
 
 export interface FeedRules {
   readonly units: AdminUnits;
   readonly registry: SourceRegistry;
+  /** The name index of a boundary set, for sources whose profile sends area names. */
+  readonly names: (bs: BoundarySet) => AreaNames;
+}
+
+/** Rules over a registry, with name indexes built once per boundary set and shared. */
+export function feedRules(
+  units: AdminUnits,
+  registry: SourceRegistry,
+  cache: Map<BoundarySet, AreaNames> = new Map(),
+): FeedRules {
+  return {
+    units,
+    registry,
+    names: (bs) => {
+      let n = cache.get(bs);
+      if (!n) cache.set(bs, (n = new AreaNames(units, bs)));
+      return n;
+    },
+  };
 }
 
 export interface FeedOrigin {
-  readonly channel: 'kafka' | 'http';
+  readonly channel: FeedChannel;
   readonly topic?: string;
   readonly partition?: number;
   readonly offset?: string;
   /** The record key; on the shared topic it must name the feed's source. */
   readonly key?: string;
+  /**
+   * The source the channel vouches for: the owner of a per-source topic, or of an API key.
+   * A feed that claims another source is not authorised.
+   */
+  readonly identity?: string;
+  /** The audit log's record of this exchange, carried on so later stages can complete it. */
+  readonly exchangeId?: string;
 }
+
+export type FeedChannel = 'kafka' | 'http' | 'replay';
 
 export type FeedVerdict =
   | { readonly ok: true; readonly feed: AcceptedFeed }
@@ -41,6 +72,16 @@ export type FeedVerdict =
     };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Larger values are typing or unit mistakes, not figures: Vietnam has about 10^8 people and
+ * subscriptions, its telecom revenue is about 3 x 10^14 VND a year, speeds are Mbit/s.
+ */
+const PLAUSIBLE_MAX: Partial<Record<string, number>> = {
+  count: 1e10,
+  amount: 1e16,
+  statistic: 1e6,
+};
 
 /**
  * Validates a raw feed record against contract v1 and the registry, collecting every error,
@@ -77,37 +118,67 @@ export function validateFeed(
       { code: FEED_ERROR.malformedJson, path: '', message: 'a feed must be a JSON object' },
     ]);
   }
-  const plain = json as Record<string, unknown>;
-  const dto = plainToInstance(FeedDto, plain);
-  const errors: FeedError[] = flatten(
-    validateSync(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true }),
-  );
-  const bad = new Set(errors.map((e) => e.path));
+  let plain = json as Record<string, unknown>;
   const source = typeof plain.source === 'string' ? plain.source : undefined;
   const feedId = typeof plain.feedId === 'string' ? plain.feedId : undefined;
+  const registration = source ? rules.registry.get(source) : undefined;
+
+  // The source's own names and units, when it has a mapping profile.
+  let mappingErrors: FeedError[] = [];
+  if (registration?.mapping) {
+    const p = typeof plain.period === 'string' ? parsePeriod(plain.period) : undefined;
+    const mapped = mapFeed(
+      plain,
+      registration.mapping,
+      p ? rules.names(boundarySetOf(p)) : undefined,
+    );
+    plain = mapped.plain;
+    mappingErrors = mapped.errors;
+  }
+  const mappedPaths = new Set(mappingErrors.map((e) => e.path));
+
+  const dto = plainToInstance(FeedDto, plain);
+  const errors: FeedError[] = [
+    ...mappingErrors,
+    ...withoutNoise(
+      flatten(
+        validateSync(dto, {
+          whitelist: true,
+          forbidNonWhitelisted: true,
+          forbidUnknownValues: true,
+        }),
+      ),
+    ).filter((e) => !mappedPaths.has(e.path)),
+  ];
+  const bad = new Set(errors.map((e) => e.path));
 
   // The registry: who may send what.
-  const registration = source ? rules.registry.get(source) : undefined;
+  const notAuthorised = (path: string, message: string): void =>
+    void errors.push({ code: FEED_ERROR.notAuthorised, path, message });
   if (source && !bad.has('source')) {
     if (!registration)
-      errors.push({
-        code: FEED_ERROR.unknownSource,
-        path: 'source',
-        message: `source "${source}" is not registered`,
-      });
+      notAuthorised(
+        'source',
+        `source "${source}" is not registered${suggest(
+          source,
+          rules.registry.all().map((r) => r.id),
+        )}`,
+      );
     else if (!registration.active)
-      errors.push({
-        code: FEED_ERROR.sourceSuspended,
-        path: 'source',
-        message: `source "${source}" is suspended`,
-      });
+      notAuthorised('source', `source "${source}" is suspended: ask the hub's operators`);
   }
-  if (origin.key !== undefined && source !== undefined && origin.key !== source)
-    errors.push({
-      code: FEED_ERROR.keyMismatch,
-      path: 'source',
-      message: `record key "${origin.key}" does not name the feed's source "${source}"`,
-    });
+  if (origin.identity !== undefined && source !== undefined && origin.identity !== source)
+    notAuthorised(
+      'source',
+      `this channel belongs to source "${origin.identity}"; it may not send feeds of "${source}"`,
+    );
+  else if (origin.key !== undefined && source !== undefined && origin.key !== source)
+    notAuthorised(
+      'source',
+      origin.key === ''
+        ? `the record has no key: key it with the source id "${source}"`
+        : `record key "${origin.key}" does not name the feed's source "${source}"`,
+    );
 
   const period = bad.has('period') ? undefined : parsePeriod(dto.period);
   const bs = period ? boundarySetOf(period) : undefined;
@@ -129,11 +200,10 @@ export function validateFeed(
             message: `unknown measure "${o.measure}"${suggest(o.measure, Object.keys(MEASURES))}`,
           });
         else if (registration && !registration.measures.includes(o.measure))
-          errors.push({
-            code: FEED_ERROR.measureNotAllowed,
-            path: `${at}.measure`,
-            message: `source "${source}" is not registered to report ${o.measure}`,
-          });
+          notAuthorised(
+            `${at}.measure`,
+            `source "${source}" is not registered to report ${o.measure}`,
+          );
       }
       if (has('value') === has('items'))
         errors.push({
@@ -142,6 +212,18 @@ export function validateFeed(
           message: 'an observation has exactly one of value or items',
         });
       else if (def) {
+        const max = PLAUSIBLE_MAX[def.kind];
+        if (
+          typeof o.value === 'number' &&
+          Number.isFinite(o.value) &&
+          max !== undefined &&
+          o.value > max
+        )
+          errors.push({
+            code: FEED_ERROR.valueOutOfRange,
+            path: `${at}.value`,
+            message: `${o.value} is not a plausible ${o.measure} (at most ${max.toExponential()}); check the unit and the scale in the mapping profile`,
+          });
         const wantsItems = def.kind === 'item_set';
         if (wantsItems !== has('items'))
           errors.push({
@@ -165,11 +247,10 @@ export function validateFeed(
           registration.areas !== '*' &&
           !registration.areas.includes(unit.province)
         )
-          errors.push({
-            code: FEED_ERROR.measureNotAllowed,
-            path: `${at}.area`,
-            message: `source "${source}" is not registered for province ${unit.province}`,
-          });
+          notAuthorised(
+            `${at}.area`,
+            `source "${source}" is not registered for province ${unit.province}`,
+          );
       }
       const identity = `${o.area}\u0000${o.measure}`;
       const first = seen.get(identity);
@@ -203,6 +284,7 @@ export function validateFeed(
       receivedAt: receivedAt.toISOString(),
       origin: {
         channel: origin.channel,
+        ...(origin.exchangeId !== undefined ? { exchangeId: origin.exchangeId } : {}),
         ...(origin.topic !== undefined ? { topic: origin.topic } : {}),
         ...(origin.partition !== undefined ? { partition: origin.partition } : {}),
         ...(origin.offset !== undefined ? { offset: origin.offset } : {}),
@@ -218,6 +300,14 @@ function reject(errors: FeedError[], source?: string, feedId?: string): FeedVerd
     ...(source !== undefined ? { source } : {}),
     ...(feedId !== undefined ? { feedId } : {}),
   };
+}
+
+/** "must not be less than 0" says nothing more about a value that is not a number at all. */
+function withoutNoise(errors: FeedError[]): FeedError[] {
+  const notNumbers = new Set(
+    errors.filter((e) => e.message.startsWith('value must be a finite number')).map((e) => e.path),
+  );
+  return errors.filter((e) => !(notNumbers.has(e.path) && /less than/.test(e.message)));
 }
 
 function flatten(errors: ValidationError[], prefix = ''): FeedError[] {
@@ -238,28 +328,4 @@ function flatten(errors: ValidationError[], prefix = ''): FeedError[] {
     if (e.children?.length) out.push(...flatten(e.children, path));
   }
   return out;
-}
-
-/** ", did you mean ...?" with the closest known names by edit distance. */
-export function suggest(name: string, known: readonly string[]): string {
-  const scored = known
-    .map((k) => [k, editDistance(name.toLowerCase(), k.toLowerCase())] as const)
-    .sort((a, b) => a[1] - b[1])
-    .slice(0, 3)
-    .filter(([, d]) => d <= Math.max(3, name.length / 2));
-  return scored.length ? `; did you mean ${scored.map(([k]) => `"${k}"`).join(', ')}?` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
 }

@@ -6,9 +6,14 @@ import { ObservationEntity } from './entities/observation.entity.js';
 import { OutboxEntity } from './entities/outbox.entity.js';
 import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema.js';
 import { KpiChangeLog1763900000000 } from './migrations/1763900000000-kpi-change-log.js';
+import { LgspEdge1764000000000 } from './migrations/1764000000000-lgsp-edge.js';
 
 export const ENTITIES = [FeedEntity, ObservationEntity, KpiValueEntity, OutboxEntity];
-export const MIGRATIONS = [InitialSchema1763800000000, KpiChangeLog1763900000000];
+export const MIGRATIONS = [
+  InitialSchema1763800000000,
+  KpiChangeLog1763900000000,
+  LgspEdge1764000000000,
+];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {
   return new DataSource({

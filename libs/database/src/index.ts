@@ -7,3 +7,5 @@ export * from './aggregate-store.js';
 export * from './outbox-store.js';
 export * from './target-store.js';
 export * from './kpi-event.js';
+export * from './registry-store.js';
+export * from './audit-store.js';

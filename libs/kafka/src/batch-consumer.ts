@@ -85,7 +85,7 @@ export class BatchConsumer {
       retry: { retries: 10 },
     });
     this.consumer = consumer;
-    if (this.options.startAt === 'latest') await this.pinNewGroupAtEnd();
+    if (this.options.startAt === 'latest') await this.retrying(() => this.pinNewGroupAtEnd());
     consumer.on(consumer.events.CRASH, (e) => {
       const restart = (e.payload as { restart?: boolean }).restart;
       this.lastError = String(e.payload.error);
@@ -167,6 +167,23 @@ export class BatchConsumer {
         );
         await heartbeat();
         await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5_000)));
+      }
+    }
+  }
+
+  /**
+   * Retries what a young broker refuses for a while ("not the correct coordinator for this
+   * group" until the offsets topic has a leader), for up to 30 s.
+   */
+  private async retrying(work: () => Promise<void>): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        return await work();
+      } catch (e) {
+        if (!(e as { retriable?: boolean }).retriable || Date.now() > deadline) throw e;
+        this.log.warn(`broker not ready (${(e as Error).message}); trying again`);
+        await new Promise((r) => setTimeout(r, 500));
       }
     }
   }

@@ -1,11 +1,13 @@
 import { Logger } from '@nestjs/common';
 import kafkajs, {
+  type Admin,
   Kafka,
   type LogEntry,
   logLevel,
   type Message,
   Partitioners,
   type Producer,
+  type SASLOptions,
 } from 'kafkajs';
 import { HUB_CONFIG, type HubConfig } from '@app/config';
 import type { TopicSpec } from '@app/contract';
@@ -14,11 +16,16 @@ import type { TopicSpec } from '@app/contract';
 const DYNAMIC_TOPIC_CONFIG = 1;
 
 /** A kafkajs client whose log lines go through Nest's logger. */
-export function createKafka(clientId: string, brokers: string): Kafka {
+export function createKafka(
+  clientId: string,
+  brokers: string,
+  sasl?: { mechanism: 'scram-sha-256' | 'scram-sha-512'; username: string; password: string },
+): Kafka {
   const logger = new Logger('kafkajs');
   return new Kafka({
     clientId,
     brokers: brokers.split(','),
+    ...(sasl ? { sasl: sasl as SASLOptions } : {}),
     logLevel: logLevel.WARN,
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 },
     // kafkajs retries what it logs at ERROR; what finally fails reaches our code as an error.
@@ -73,6 +80,10 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[]): P
           ...(s.configEntries ? { configEntries: s.configEntries } : {}),
         })),
       });
+      await untilServed(
+        admin,
+        missing.map((s) => s.topic),
+      );
     }
     // Topics made by an older version, or by someone else, get the configs the hub relies on.
     // AlterConfigs replaces a topic's whole override set: keep the overrides already there.
@@ -110,6 +121,26 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[]): P
   }
 }
 
+/**
+ * Waits until the broker serves metadata with a leader for every partition of new topics:
+ * subscribing in the moment after creation can fail with "does not host this topic-partition".
+ */
+async function untilServed(admin: Admin, topics: string[], timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+        return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Whether the brokers answer: one metadata request, bounded in time. */
 export async function brokerReachable(
   kafka: Kafka,
@@ -141,7 +172,17 @@ export function kafkaProvider(service: string) {
     provide: KAFKA,
     inject: [HUB_CONFIG],
     useFactory: (c: HubConfig): Kafka =>
-      createKafka(`${c.KAFKA_CLIENT_ID}-${service}`, c.KAFKA_BROKERS),
+      createKafka(
+        `${c.KAFKA_CLIENT_ID}-${service}`,
+        c.KAFKA_BROKERS,
+        c.KAFKA_SASL_MECHANISM && c.KAFKA_SASL_USERNAME
+          ? {
+              mechanism: c.KAFKA_SASL_MECHANISM,
+              username: c.KAFKA_SASL_USERNAME,
+              password: c.KAFKA_SASL_PASSWORD ?? '',
+            }
+          : undefined,
+      ),
   };
 }
 

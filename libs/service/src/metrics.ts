@@ -46,6 +46,15 @@ export const METRICS = {
         labelNames: ['service', 'code'],
       }),
   ),
+  httpFeeds: once(
+    'lgsp_http_feeds_total',
+    () =>
+      new Counter({
+        name: 'lgsp_http_feeds_total',
+        help: 'Requests to the HTTP ingest (POST /v1/feeds, /v1/feeds/csv), by response status',
+        labelNames: ['status'],
+      }),
+  ),
   feedsDuplicate: once(
     'lgsp_feeds_duplicate_total',
     () =>

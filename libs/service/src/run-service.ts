@@ -13,6 +13,7 @@ export async function runService(
   module: unknown,
   port: (config: HubConfig) => number,
   setup?: (app: INestApplication) => void,
+  options: { bodyParser?: boolean } = {},
 ): Promise<INestApplication> {
   let config: HubConfig;
   try {
@@ -31,6 +32,7 @@ export async function runService(
       logger,
       bufferLogs: false,
       abortOnError: false,
+      ...options,
     });
     app.enableShutdownHooks();
     setup?.(app);

@@ -149,10 +149,11 @@ export class FeedSender {
   /** Sends feeds (objects are serialised; strings and buffers go as they are). */
   async send(
     feeds: readonly (object | string | Buffer)[],
-    key?: (f: object | string | Buffer) => string,
+    key?: (f: object | string | Buffer) => string | null,
+    topic = 'lgsp.feeds.v1',
   ): Promise<void> {
     await this.producer!.send({
-      topic: 'lgsp.feeds.v1',
+      topic,
       acks: -1,
       messages: feeds.map((f) => ({
         key: key
@@ -276,4 +277,22 @@ export async function startTestHub(
   );
   await hub.startAll();
   return { hub, databaseUrl, run };
+}
+
+/** A JSON call with a bearer token: the admin API of a test hub, with its status and body. */
+export async function callJson<T = Record<string, unknown>>(
+  url: string,
+  method: string,
+  token: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const r = await fetch(url, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: r.status, body: (await r.json()) as T };
 }

@@ -21,8 +21,10 @@ import {
   ensureTopics,
   KAFKA,
 } from '@app/kafka';
+import { AuditStore, DATA_SOURCE } from '@app/database';
 import { exitFatally, METRICS } from '@app/service';
 import type { Kafka, Producer } from 'kafkajs';
+import type { DataSource } from 'typeorm';
 import { OutboxRelay } from '../outbox/outbox-relay.service.js';
 import { ApplyFeedsHandler } from './apply-feeds.handler.js';
 
@@ -35,12 +37,14 @@ import { ApplyFeedsHandler } from './apply-feeds.handler.js';
 export class AcceptedFeedsConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger(AcceptedFeedsConsumer.name);
   private producer?: Producer;
+  private readonly audit = new AuditStore();
   consumer?: BatchConsumer;
   readonly counters = { feeds: 0, duplicates: 0, events: 0, quarantined: 0 };
 
   constructor(
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
     @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
     private readonly handler: ApplyFeedsHandler,
     private readonly relay: OutboxRelay,
   ) {}
@@ -121,6 +125,24 @@ export class AcceptedFeedsConsumer implements OnApplicationBootstrap, BeforeAppl
       source: feed?.source,
       feedId: feed?.feedId,
     });
+    const errors = [{ code, path: '', message: reason }];
+    const exchangeId = feed?.origin.exchangeId ?? null;
+    await this.audit.addToDlq(this.ds, [
+      {
+        exchangeId,
+        source: feed?.source ?? m.key ?? null,
+        feedId: feed?.feedId ?? null,
+        topic: m.topic,
+        key: m.key ?? null,
+        payload: m.value ?? Buffer.alloc(0),
+        replayable: feed !== undefined,
+        errorCode: code,
+        errors,
+        rejectedBy: 'aggregator',
+      },
+    ]);
+    if (exchangeId)
+      await this.audit.decide(this.ds, [{ exchangeId, outcome: 'rejected', kpiKeys: [] }]);
     await this.producer!.send({
       topic: TOPICS.dlq,
       acks: -1,
@@ -130,7 +152,7 @@ export class AcceptedFeedsConsumer implements OnApplicationBootstrap, BeforeAppl
           value: m.value,
           headers: {
             [DLQ_HEADERS.errorCode]: code,
-            [DLQ_HEADERS.errors]: JSON.stringify([{ code, path: '', message: reason }]),
+            [DLQ_HEADERS.errors]: JSON.stringify(errors),
             [DLQ_HEADERS.sourceTopic]: m.topic,
             [DLQ_HEADERS.sourcePartition]: String(m.partition),
             [DLQ_HEADERS.sourceOffset]: m.offset,

@@ -19,6 +19,8 @@ import {
 import { type AcceptedFeed, HubError, kpiEventKey, TOPICS } from '@app/contract';
 import {
   AggregateStore,
+  AuditStore,
+  RegistryStore,
   type FeedRow,
   type ObservationRow,
   type StoredKpi,
@@ -55,6 +57,8 @@ export class ApplyFeedsHandler {
   private readonly log = new Logger(ApplyFeedsHandler.name);
   private readonly store = new AggregateStore();
   private readonly targets = new TargetStore();
+  private readonly registry = new RegistryStore();
+  private readonly audit = new AuditStore();
 
   constructor(
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
@@ -71,7 +75,7 @@ export class ApplyFeedsHandler {
     try {
       await q.connect();
       await q.startTransaction('READ COMMITTED');
-      const result = await this.applyInTransaction(q, [...unique.values()], feeds.length);
+      const result = await this.applyInTransaction(q, [...unique.values()], feeds);
       await q.commitTransaction();
       return result;
     } catch (e) {
@@ -85,9 +89,12 @@ export class ApplyFeedsHandler {
   private async applyInTransaction(
     q: QueryRunner,
     feeds: AcceptedFeed[],
-    received: number,
+    all: readonly AcceptedFeed[],
   ): Promise<ApplyResult> {
-    const { units } = this.ctx;
+    const received = all.length;
+    // Completeness follows the registry as it is now.
+    const ctx: AggregationContext = { ...this.ctx, registry: await this.registry.load(q) };
+    const { units } = ctx;
     const rowsByFeed = new Map<string, ObservationRow[]>();
     const lockNodes = new Set<string>();
     for (const f of feeds) {
@@ -137,11 +144,24 @@ export class ApplyFeedsHandler {
 
     const keys = new Map<string, KpiKey>();
     const addKey = (k: KpiKey): void => void keys.set(kpiKeyOf(k), k);
+    // For the audit log: the keys each feed's observations reach.
+    const reachedBy = new Map<string, Set<string>>();
+    const reaches = (c: ObservationRow, k: KpiKey): void => {
+      const id = `${c.source}\u0000${c.feedId}`;
+      let set = reachedBy.get(id);
+      if (!set) reachedBy.set(id, (set = new Set()));
+      set.add(kpiKeyOf(k));
+    };
+    const referenceFeeds = new Set<string>();
     const referenceKpis = new Set<string>();
     const referenceFrom = new Map<string, { bs: string; area: string; year: number }>();
     for (const c of changed) {
-      for (const k of affectedKeys(c, units)) addKey(k);
+      for (const k of affectedKeys(c, units)) {
+        addKey(k);
+        reaches(c, k);
+      }
       if (MEASURES[c.measure]!.time !== 'reference') continue;
+      referenceFeeds.add(`${c.source}\u0000${c.feedId}`);
       for (const k of kpisReading(c.measure)) referenceKpis.add(k.code);
       const chain = units.selfAndAncestors(c.bs as '2008' | '2025', c.area).map((u) => u.code);
       const province = chain.at(-1);
@@ -156,14 +176,35 @@ export class ApplyFeedsHandler {
         if (!prev || prev.year > c.year) referenceFrom.set(id, { ...n, year: c.year });
       }
     }
-    for (const k of await this.store.keysUsingReference(
+    const fannedOut = await this.store.keysUsingReference(
       q,
       [...referenceKpis],
       [...referenceFrom.values()],
-    ))
-      addKey(k);
+    );
+    for (const k of fannedOut) addKey(k);
 
-    const events = await this.recompute(q, [...keys.values()]);
+    const written = await this.recompute(q, [...keys.values()], ctx);
+    const events = written.size;
+
+    // The audit log: each exchange accepted with the keys it changed, or a duplicate.
+    const decided = new Set<string>();
+    const decisions = [];
+    for (const f of all) {
+      const exchangeId = f.origin.exchangeId;
+      const id = `${f.source}\u0000${f.feedId}`;
+      const first = fresh.has(id) && !decided.has(id);
+      decided.add(id);
+      if (!exchangeId) continue;
+      const changedKeys = new Set([...(reachedBy.get(id) ?? [])].filter((k) => written.has(k)));
+      if (first && referenceFeeds.has(id))
+        for (const k of fannedOut) if (written.has(kpiKeyOf(k))) changedKeys.add(kpiKeyOf(k));
+      decisions.push({
+        exchangeId,
+        outcome: first ? ('accepted' as const) : ('duplicate' as const),
+        kpiKeys: first ? [...changedKeys].sort() : [],
+      });
+    }
+    await this.audit.decide(q, decisions);
     return {
       feeds: received,
       newFeeds: fresh.size,
@@ -175,9 +216,13 @@ export class ApplyFeedsHandler {
   }
 
   /** Recomputes keys from the stored observations; writes and queues only what changed. */
-  private async recompute(q: QueryRunner, keys: KpiKey[]): Promise<number> {
-    if (keys.length === 0) return 0;
-    const { units } = this.ctx;
+  private async recompute(
+    q: QueryRunner,
+    keys: KpiKey[],
+    ctx: AggregationContext,
+  ): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const { units } = ctx;
     const nodes = new Set<string>();
     const measures = new Set<string>();
     for (const k of keys) {
@@ -200,7 +245,7 @@ export class ApplyFeedsHandler {
         );
         sets.set(setKey, set);
       }
-      const computed = computeKpi(key, set, this.ctx);
+      const computed = computeKpi(key, set, ctx);
       const prev = existing.get(kpiKeyOf(key));
       if (!kpiChanged(prev, computed)) continue;
       writes.push(nextRevision(key, computed, prev, units, now));
@@ -219,7 +264,7 @@ export class ApplyFeedsHandler {
         payload: JSON.stringify(toKpiEvent(w, applicableTarget(targets, w))),
       })),
     );
-    return writes.length;
+    return new Set(writes.map(kpiKeyOf));
   }
 }
 

@@ -1,12 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import {
-  type AdminUnits,
-  DEFAULT_SOURCES,
-  lastDay,
-  lateness,
-  mustParsePeriod,
-} from '@app/catalogue';
+import type { AdminUnits } from '@app/catalogue';
 import { HUB_CONFIG, type HubConfig } from '@app/config';
 import { TOPICS } from '@app/contract';
 import { DATA_SOURCE } from '@app/database';
@@ -67,46 +61,6 @@ export class OpsController {
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
-  }
-
-  @Get('sources')
-  @ApiOperation({
-    summary: "Each registered source's last feed, and whether it is late for the current period",
-  })
-  @ApiOkResponse({
-    description:
-      '{ today, items: [{ id, kind, displayName, lastReceivedAt, lastPeriod, feeds, due, dueBy, late }] }',
-  })
-  async sources() {
-    const rows: { source: string; period: string; received: Date; feeds: string }[] =
-      await this.ds.query(
-        `SELECT source, period, max(received_at) AS received, count(*)::text AS feeds
-         FROM feed GROUP BY source, period`,
-      );
-    const today = new Date().toISOString().slice(0, 10);
-    return {
-      today,
-      items: DEFAULT_SOURCES.map((s) => {
-        const mine = rows.filter((r) => r.source === s.id);
-        const last = mine.sort((a, b) =>
-          lastDay(mustParsePeriod(b.period)).localeCompare(lastDay(mustParsePeriod(a.period))),
-        )[0];
-        const received = mine.reduce<Date | null>(
-          (m, r) => (!m || r.received > m ? r.received : m),
-          null,
-        );
-        return {
-          id: s.id,
-          kind: s.kind,
-          displayName: s.displayName,
-          reports: s.reports,
-          lastReceivedAt: received?.toISOString() ?? null,
-          lastPeriod: last?.period ?? null,
-          feeds: mine.reduce((n, r) => n + Number(r.feeds), 0),
-          ...lateness(s.reports, last?.period ?? null, today),
-        };
-      }),
-    };
   }
 
   @Get('kpi-areas')

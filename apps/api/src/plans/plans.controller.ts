@@ -20,7 +20,7 @@ import { DATA_SOURCE, TargetStore } from '@app/database';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import type { DataSource } from 'typeorm';
 import { ADMIN_UNITS } from '../api.tokens.js';
-import { AdminTokenGuard } from './admin-token.guard.js';
+import { AdminTokenGuard } from '../common/admin-token.guard.js';
 import { PlansDto } from './plan.dto.js';
 
 export class TargetsQueryDto {

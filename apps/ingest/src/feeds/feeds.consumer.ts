@@ -6,22 +6,33 @@ import {
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { HUB_CONFIG, type HubConfig } from '@app/config';
-import { TOPIC_SPECS, TOPICS } from '@app/contract';
+import { sourceTopicSpec, TOPIC_SPECS, TOPICS } from '@app/contract';
+import { DATA_SOURCE, RegistryStore } from '@app/database';
 import { BatchConsumer, createIdempotentProducer, ensureTopics, KAFKA } from '@app/kafka';
 import { exitFatally } from '@app/service';
 import type { Kafka, Producer } from 'kafkajs';
+import type { DataSource } from 'typeorm';
 import { NormaliseFeedsHandler } from './normalise-feeds.handler.js';
 
-/** Consumes `lgsp.feeds.v1` in batches and hands each batch to the handler. */
+/**
+ * Consumes `lgsp.feeds.v1` and every registered source's own topic `lgsp.feeds.v1.<source>`
+ * in batches, and hands each batch to the handler. A newly registered source's topic is
+ * created and joined within SOURCE_TOPICS_REFRESH_MS.
+ */
 @Injectable()
 export class FeedsConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger(FeedsConsumer.name);
+  private readonly registry = new RegistryStore();
   private producer?: Producer;
+  private topics: string[] = [];
+  private refresh?: NodeJS.Timeout;
+  private stopping = false;
   consumer?: BatchConsumer;
 
   constructor(
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
     @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
     private readonly handler: NormaliseFeedsHandler,
   ) {}
 
@@ -31,20 +42,56 @@ export class FeedsConsumer implements OnApplicationBootstrap, BeforeApplicationS
     const producer = createIdempotentProducer(this.kafka);
     await producer.connect();
     this.producer = producer;
-    this.consumer = new BatchConsumer(this.kafka, {
+    await this.subscribe(await this.wantedTopics(), this.config.CONSUMER_START);
+    this.refresh = setInterval(
+      () => void this.refreshTopics(),
+      this.config.SOURCE_TOPICS_REFRESH_MS,
+    );
+    this.refresh.unref();
+  }
+
+  /** The shared topic and one per registered source (suspended ones too: their feeds get a reason). */
+  private async wantedTopics(): Promise<string[]> {
+    const sources = await this.registry.list(this.ds);
+    const specs = sources.map((s) => sourceTopicSpec(s.id));
+    const created = await ensureTopics(this.kafka, specs);
+    if (created.length) this.log.log(`created source topics ${created.join(', ')}`);
+    return [TOPICS.feeds, ...specs.map((s) => s.topic)].sort();
+  }
+
+  private async subscribe(topics: string[], startAt: 'earliest' | 'latest'): Promise<void> {
+    const consumer = new BatchConsumer(this.kafka, {
       groupId: this.config.INGEST_GROUP,
-      topics: [TOPICS.feeds],
+      topics,
       retries: this.config.BATCH_RETRIES,
       stallAfterMs: this.config.CONSUMER_STALL_SECONDS * 1_000,
-      startAt: this.config.CONSUMER_START,
-      handler: (messages) => this.handler.handle(messages, producer),
+      startAt,
+      handler: (messages) => this.handler.handle(messages, this.producer!),
       onFatal: (e) => exitFatally('ingest', e),
     });
-    await this.consumer.start();
-    this.log.log(`consuming ${TOPICS.feeds} as group ${this.config.INGEST_GROUP}`);
+    await consumer.start();
+    this.consumer = consumer;
+    this.topics = topics;
+    this.log.log(`consuming ${topics.length} topic(s) as group ${this.config.INGEST_GROUP}`);
+  }
+
+  private async refreshTopics(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      const wanted = await this.wantedTopics();
+      if (wanted.join() === this.topics.join() || this.stopping) return;
+      this.log.log(`source topics changed: rejoining with ${wanted.length} topic(s)`);
+      await this.consumer?.stop();
+      // Topics new to the group are read from their start: nothing sent before is skipped.
+      await this.subscribe(wanted, 'earliest');
+    } catch (e) {
+      this.log.warn(`could not refresh the source topics: ${(e as Error).message}`);
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.refresh);
     await this.consumer?.stop();
     await this.producer?.disconnect();
   }

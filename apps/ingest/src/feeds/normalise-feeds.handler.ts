@@ -1,16 +1,31 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type AdminUnits, type AreaNames, type BoundarySet } from '@app/catalogue';
 import {
+  type AcceptedFeed,
   DLQ_HEADERS,
-  type FeedRules,
+  type FeedChannel,
+  type FeedError,
+  feedRules,
+  HUB_HEADERS,
   HubError,
   MAX_REQUEST_BYTES,
+  sourceOfTopic,
   TOPICS,
   validateFeed,
 } from '@app/contract';
+import {
+  AuditStore,
+  DATA_SOURCE,
+  type DlqEntry,
+  type ExchangeEntry,
+  RegistryStore,
+} from '@app/database';
 import { type ConsumedMessage, sendInChunks } from '@app/kafka';
 import { METRICS } from '@app/service';
-import type { Message, Producer } from 'kafkajs';
-import { FEED_RULES } from '../ingest.tokens.js';
+import type { IHeaders, Message, Producer } from 'kafkajs';
+import { createHash } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { ADMIN_UNITS } from '../ingest.tokens.js';
 
 export interface IngestCounters {
   feeds: number;
@@ -20,14 +35,46 @@ export interface IngestCounters {
   rejectedByCode: Record<string, number>;
 }
 
+const header = (h: IHeaders | undefined, name: string): string | undefined => {
+  const v = h?.[name];
+  const one = Array.isArray(v) ? v[0] : v;
+  return one === undefined ? undefined : one.toString();
+};
+
+/** The DLQ headers of a rejected record: the first code, every error, where it was read. */
+export function dlqHeaders(
+  errors: readonly FeedError[],
+  where: { topic?: string; partition?: number; offset?: string },
+  rejectedBy: string,
+): Record<string, string> {
+  return {
+    [DLQ_HEADERS.errorCode]: errors[0]!.code,
+    [DLQ_HEADERS.errors]: JSON.stringify(errors),
+    ...(where.topic !== undefined ? { [DLQ_HEADERS.sourceTopic]: where.topic } : {}),
+    ...(where.partition !== undefined
+      ? { [DLQ_HEADERS.sourcePartition]: String(where.partition) }
+      : {}),
+    ...(where.offset !== undefined ? { [DLQ_HEADERS.sourceOffset]: where.offset } : {}),
+    [DLQ_HEADERS.rejectedAt]: new Date().toISOString(),
+    [DLQ_HEADERS.rejectedBy]: rejectedBy,
+  };
+}
+
+export const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
 /**
- * Validates and normalises a batch of raw feeds: accepted ones go to the internal topic,
- * rejected ones to the DLQ with their bytes unchanged and every reason in the headers.
- * Resolves only when Kafka has acknowledged both, so the caller may then commit offsets.
+ * Validates and normalises a batch of raw feeds against the registry as it is now: accepted
+ * ones go to the internal topic, rejected ones to the DLQ with their bytes unchanged and every
+ * reason in the headers. Every record is written to the audit log (and a rejected one to the
+ * DLQ index) before it is forwarded; resolves only when Kafka has acknowledged both, so the
+ * caller may then commit offsets. Reading a record twice records it once.
  */
 @Injectable()
 export class NormaliseFeedsHandler {
   private readonly log = new Logger(NormaliseFeedsHandler.name);
+  private readonly registry = new RegistryStore();
+  private readonly audit = new AuditStore();
+  private readonly names = new Map<BoundarySet, AreaNames>();
   readonly counters: IngestCounters = {
     feeds: 0,
     accepted: 0,
@@ -36,34 +83,92 @@ export class NormaliseFeedsHandler {
     rejectedByCode: {},
   };
 
-  constructor(@Inject(FEED_RULES) private readonly rules: FeedRules) {}
+  constructor(
+    @Inject(ADMIN_UNITS) private readonly units: AdminUnits,
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+  ) {}
+
+  /** The rules of this moment: registrations and mapping profiles are read per batch. */
+  async rules() {
+    return feedRules(this.units, await this.registry.load(this.ds), this.names);
+  }
 
   async handle(messages: readonly ConsumedMessage[], producer: Producer): Promise<void> {
+    const rules = await this.rules().catch((e: unknown) => {
+      throw new HubError('DB_UNREACHABLE', `reading the registry: ${(e as Error).message}`, true);
+    });
+    const exchanges: ExchangeEntry[] = [];
+    const verdicts = messages.map((m) => {
+      const channelHeader = header(m.headers, HUB_HEADERS.channel);
+      const channel: FeedChannel =
+        channelHeader === 'http' || channelHeader === 'replay' ? channelHeader : 'kafka';
+      const identity = sourceOfTopic(m.topic);
+      const value = m.value ?? Buffer.alloc(0);
+      const verdict = validateFeed(value, rules, {
+        channel,
+        topic: m.topic,
+        partition: m.partition,
+        offset: m.offset,
+        ...(identity !== undefined ? { identity } : {}),
+        // On the shared topic the key names the source; a record without one is refused.
+        ...(identity === undefined ? { key: m.key ?? '' } : {}),
+      });
+      const exchangeId = channel === 'http' ? header(m.headers, HUB_HEADERS.exchangeId) : undefined;
+      exchanges.push({
+        ...(exchangeId && /^\d+$/.test(exchangeId) ? { exchangeId } : {}),
+        channel,
+        source: verdict.ok ? verdict.feed.source : (verdict.source ?? identity ?? m.key ?? null),
+        feedId: verdict.ok ? verdict.feed.feedId : (verdict.feedId ?? null),
+        topic: m.topic,
+        partition: m.partition,
+        offset: m.offset,
+        sizeBytes: value.length,
+        contentSha256: sha256Hex(value),
+        outcome: verdict.ok ? 'validated' : 'rejected',
+        ...(verdict.ok ? {} : { errorCode: verdict.errors[0]!.code, errors: verdict.errors }),
+        observations: verdict.ok ? verdict.feed.observations.length : null,
+        replayOf: header(m.headers, HUB_HEADERS.replayOf) ?? null,
+      });
+      return verdict;
+    });
+
+    let ids: string[];
+    try {
+      ids = await this.audit.record(this.ds, exchanges);
+      // An exchange id that matches no row the HTTP edge made is recorded as a record of its own.
+      const orphans = exchanges.map((e, i) => (ids[i] ? -1 : i)).filter((i) => i >= 0);
+      if (orphans.length) {
+        const again = await this.audit.record(
+          this.ds,
+          orphans.map((i) => ({ ...exchanges[i]!, exchangeId: undefined })),
+        );
+        orphans.forEach((i, j) => (ids[i] = again[j]!));
+      }
+    } catch (e) {
+      throw new HubError('DB_UNREACHABLE', `writing the audit log: ${(e as Error).message}`, true, {
+        cause: e,
+      });
+    }
+
     const accepted: Message[] = [];
     const rejected: Message[] = [];
+    const dlq: DlqEntry[] = [];
     const tally = { accepted: 0, rejected: 0, observations: 0, codes: [] as string[] };
-    for (const m of messages) {
+    messages.forEach((m, i) => {
+      const verdict = verdicts[i]!;
       const where = { topic: m.topic, partition: m.partition, offset: m.offset };
-      const verdict = validateFeed(m.value ?? new Uint8Array(), this.rules, {
-        channel: 'kafka',
-        ...where,
-        ...(m.key !== undefined ? { key: m.key } : {}),
-      });
       if (verdict.ok) {
-        this.log.debug?.({
-          message: `accepted feed: ${verdict.feed.observations.length} observation(s)`,
-          ...where,
-          source: verdict.feed.source,
-          feedId: verdict.feed.feedId,
-        });
-        accepted.push({ key: verdict.feed.source, value: JSON.stringify(verdict.feed) });
+        const feed: AcceptedFeed = {
+          ...verdict.feed,
+          origin: { ...verdict.feed.origin, exchangeId: ids[i]! },
+        };
+        accepted.push({ key: feed.source, value: JSON.stringify(feed) });
         tally.accepted++;
-        tally.observations += verdict.feed.observations.length;
-        continue;
+        tally.observations += feed.observations.length;
+        return;
       }
-      const code = verdict.errors[0]!.code;
       tally.rejected++;
-      tally.codes.push(code);
+      tally.codes.push(verdict.errors[0]!.code);
       this.log.warn({
         message: `rejected feed: ${verdict.errors.length} error(s), first: ${verdict.errors[0]!.message}`,
         ...where,
@@ -74,15 +179,26 @@ export class NormaliseFeedsHandler {
       rejected.push({
         key: m.key ?? null,
         value: m.value,
-        headers: {
-          [DLQ_HEADERS.errorCode]: code,
-          [DLQ_HEADERS.errors]: JSON.stringify(verdict.errors),
-          [DLQ_HEADERS.sourceTopic]: m.topic,
-          [DLQ_HEADERS.sourcePartition]: String(m.partition),
-          [DLQ_HEADERS.sourceOffset]: m.offset,
-          [DLQ_HEADERS.rejectedAt]: new Date().toISOString(),
-          [DLQ_HEADERS.rejectedBy]: 'ingest',
-        },
+        headers: dlqHeaders(verdict.errors, where, 'ingest'),
+      });
+      dlq.push({
+        exchangeId: ids[i]!,
+        source: exchanges[i]!.source,
+        feedId: exchanges[i]!.feedId,
+        topic: m.topic,
+        key: m.key ?? null,
+        payload: m.value ?? Buffer.alloc(0),
+        replayable: true,
+        errorCode: verdict.errors[0]!.code,
+        errors: verdict.errors,
+        rejectedBy: 'ingest',
+      });
+    });
+    try {
+      await this.audit.addToDlq(this.ds, dlq);
+    } catch (e) {
+      throw new HubError('DB_UNREACHABLE', `writing the DLQ index: ${(e as Error).message}`, true, {
+        cause: e,
       });
     }
     const topicMessages = [

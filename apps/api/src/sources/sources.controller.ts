@@ -1,0 +1,235 @@
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Patch,
+  Post,
+  Put,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { lastDay, lateness, type MappingProfile, mustParsePeriod } from '@app/catalogue';
+import { checkMappingProfile, sourceTopic, sourceTopicSpec } from '@app/contract';
+import { DATA_SOURCE, RegistryStore, type StoredSource } from '@app/database';
+import { ensureTopics, KAFKA } from '@app/kafka';
+import type { Kafka } from 'kafkajs';
+import type { DataSource } from 'typeorm';
+import { AdminTokenGuard } from '../common/admin-token.guard.js';
+import { KeyRequestDto, SourceDto, SourcePatchDto } from './source.dto.js';
+
+/**
+ * The source registry: who may send what, where, in which shape, and with which keys. Reading
+ * it is open (ops and the dashboard show lateness); changing it needs the admin token. A
+ * change takes effect on the next batch the ingest and aggregator read.
+ */
+@ApiTags('sources')
+@Controller('v1/sources')
+export class SourcesController {
+  private readonly registry = new RegistryStore();
+
+  constructor(
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(KAFKA) private readonly kafka: Kafka,
+  ) {}
+
+  @Get()
+  @ApiOperation({
+    summary:
+      'Every registered source, its last feed, and whether it is late for the current period',
+  })
+  @ApiOkResponse({
+    description:
+      '{ today, items: [{ id, kind, displayName, measures, areas, active, reports, lastReceivedAt, lastPeriod, feeds, due, dueBy, late }] }',
+  })
+  async list() {
+    const rows: { source: string; period: string; received: Date; feeds: string }[] =
+      await this.ds.query(
+        `SELECT source, period, max(received_at) AS received, count(*)::text AS feeds
+         FROM feed GROUP BY source, period`,
+      );
+    const today = new Date().toISOString().slice(0, 10);
+    const sources = await this.registry.list(this.ds);
+    return {
+      today,
+      items: sources.map((s) => {
+        const mine = rows.filter((r) => r.source === s.id);
+        const last = mine.sort((a, b) =>
+          lastDay(mustParsePeriod(b.period)).localeCompare(lastDay(mustParsePeriod(a.period))),
+        )[0];
+        const received = mine.reduce<Date | null>(
+          (m, r) => (!m || r.received > m ? r.received : m),
+          null,
+        );
+        return {
+          ...view(s),
+          lastReceivedAt: received?.toISOString() ?? null,
+          lastPeriod: last?.period ?? null,
+          feeds: mine.reduce((n, r) => n + Number(r.feeds), 0),
+          ...(s.active
+            ? lateness(s.reports, last?.period ?? null, today)
+            : { due: null, dueBy: null, late: false }),
+        };
+      }),
+    };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One registration, with its mapping profile' })
+  async get(@Param('id') id: string) {
+    return view(await this.mustGet(id));
+  }
+
+  @Post()
+  @UseGuards(AdminTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Register a source; creates its own topic lgsp.feeds.v1.<id>' })
+  @ApiCreatedResponse({ description: 'the registration' })
+  async create(@Body() body: SourceDto) {
+    const mapping = this.checkMapping(body.mapping);
+    this.checkExpects(body.expects, body.measures);
+    const created = await this.registry.create(this.ds, {
+      id: body.id,
+      kind: body.kind,
+      displayName: body.displayName,
+      measures: body.measures,
+      areas: body.areas ?? '*',
+      ...(body.expects ? { expects: body.expects } : {}),
+      active: body.active ?? true,
+      ...(mapping ? { mapping } : {}),
+      reports: { every: body.reports.every, dueDays: body.reports.dueDays },
+    });
+    if (!created)
+      throw new ConflictException(
+        `source "${body.id}" is already registered: change it with PATCH /v1/sources/${body.id}`,
+      );
+    await ensureTopics(this.kafka, [sourceTopicSpec(body.id)]);
+    return view(await this.mustGet(body.id));
+  }
+
+  @Patch(':id')
+  @UseGuards(AdminTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Change a registration: measures, areas, expectations, active, mapping',
+  })
+  async update(@Param('id') id: string, @Body() body: SourcePatchDto) {
+    const current = await this.mustGet(id);
+    const mapping = this.checkMapping(body.mapping);
+    this.checkExpects(body.expects, body.measures ?? current.measures);
+    const { mapping: _ignored, ...rest } = body;
+    await this.registry.update(this.ds, id, {
+      ...rest,
+      ...(body.areas !== undefined ? { areas: body.areas } : {}),
+      ...(mapping ? { mapping } : {}),
+    });
+    return view(await this.mustGet(id));
+  }
+
+  @Put(':id/mapping')
+  @UseGuards(AdminTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: "Replace the source's mapping profile" })
+  async setMapping(@Param('id') id: string, @Body() body: Record<string, unknown>) {
+    await this.mustGet(id);
+    const mapping = this.checkMapping(body)!;
+    await this.registry.update(this.ds, id, { mapping });
+    return view(await this.mustGet(id));
+  }
+
+  @Delete(':id/mapping')
+  @UseGuards(AdminTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Remove the mapping profile: the source must send canonical feeds' })
+  async removeMapping(@Param('id') id: string) {
+    await this.mustGet(id);
+    await this.registry.update(this.ds, id, { mapping: null });
+    return view(await this.mustGet(id));
+  }
+
+  @Post(':id/keys')
+  @UseGuards(AdminTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Issue an API key for the HTTP ingest; it is shown once, only its hash is kept',
+  })
+  @ApiCreatedResponse({ description: '{ keyId, sourceId, key }' })
+  async issueKey(@Param('id') id: string, @Body() body: KeyRequestDto) {
+    await this.mustGet(id);
+    return this.registry.issueKey(this.ds, id, body.label);
+  }
+
+  @Get(':id/keys')
+  @UseGuards(AdminTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: "The source's keys (ids and dates, never the secrets)" })
+  async keys(@Param('id') id: string) {
+    await this.mustGet(id);
+    return { items: await this.registry.listKeys(this.ds, id) };
+  }
+
+  @Delete(':id/keys/:keyId')
+  @UseGuards(AdminTokenGuard)
+  @ApiBearerAuth()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Revoke a key at once (rotate: issue a new one first)' })
+  async revokeKey(@Param('id') id: string, @Param('keyId') keyId: string) {
+    if (!(await this.registry.revokeKey(this.ds, id, keyId)))
+      throw new NotFoundException(`source "${id}" has no live key "${keyId}"`);
+    return { revoked: keyId };
+  }
+
+  private async mustGet(id: string): Promise<StoredSource> {
+    const s = await this.registry.get(this.ds, id);
+    if (!s)
+      throw new NotFoundException(
+        `no source "${id}": register it with POST /v1/sources (npm run hub -- sources add)`,
+      );
+    return s;
+  }
+
+  private checkMapping(mapping: unknown): MappingProfile | undefined {
+    if (mapping === undefined) return undefined;
+    const problems = checkMappingProfile(mapping);
+    if (problems.length)
+      throw new BadRequestException({ message: 'mapping profile not valid', errors: problems });
+    return mapping as MappingProfile;
+  }
+
+  private checkExpects(expects: string[] | undefined, measures: readonly string[]): void {
+    const extra = (expects ?? []).filter((m) => !measures.includes(m));
+    if (extra.length)
+      throw new BadRequestException(
+        `expects lists measures the source may not report: ${extra.join(', ')}`,
+      );
+  }
+}
+
+function view(s: StoredSource) {
+  return {
+    id: s.id,
+    kind: s.kind,
+    displayName: s.displayName,
+    measures: s.measures,
+    areas: s.areas,
+    expects: s.expects ?? s.measures,
+    active: s.active,
+    reports: s.reports,
+    mapping: s.mapping ?? null,
+    topic: sourceTopic(s.id),
+    createdAt: s.createdAt,
+    updatedAt: s.updatedAt,
+  };
+}

@@ -1,0 +1,335 @@
+import { Controller, HttpStatus, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import { HUB_CONFIG, type HubConfig } from '@app/config';
+import {
+  type AcceptedFeed,
+  csvPath,
+  csvToFeed,
+  FEED_ERROR,
+  FEED_SCHEMA,
+  type FeedError,
+  HUB_HEADERS,
+  TOPICS,
+  validateFeed,
+} from '@app/contract';
+import { AuditStore, DATA_SOURCE, type ExchangeEntry, RegistryStore } from '@app/database';
+import { METRICS } from '@app/service';
+import type { IncomingMessage } from 'node:http';
+import type { DataSource } from 'typeorm';
+import { dlqHeaders, NormaliseFeedsHandler, sha256Hex } from '../feeds/normalise-feeds.handler.js';
+import { FeedPublisher } from './feed-publisher.js';
+import { BodyTooLargeError, readBody } from './read-body.js';
+
+/** What the controller needs of Express's request and response (no @types/express). */
+type Request = IncomingMessage & { readonly query: Record<string, unknown> };
+interface Response {
+  status(code: number): { json(body: unknown): void };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+interface Outcome {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+/**
+ * The HTTP edge, for sources that cannot speak Kafka. A feed is answered 202 only once it is
+ * on `lgsp.feeds.v1` with every replica's acknowledgement; every request, refused or not, is
+ * in the audit log, and a refused feed is on the DLQ with its reasons (except when no key
+ * vouched for it, or its body was never read).
+ */
+@Controller('v1/feeds')
+export class FeedsHttpController {
+  private readonly log = new Logger(FeedsHttpController.name);
+  private readonly registry = new RegistryStore();
+  private readonly audit = new AuditStore();
+
+  constructor(
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    private readonly feeds: NormaliseFeedsHandler,
+    private readonly publisher: FeedPublisher,
+  ) {}
+
+  /** A feed in the contract's JSON (`lgsp.feed.v1`), in the source's names if it has a profile. */
+  @Post()
+  async json(@Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.receive(req, res, (body, source) => {
+      let text: string;
+      try {
+        text = utf8.decode(body);
+      } catch {
+        return {
+          raw: body,
+          errors: [malformed(FEED_ERROR.malformedJson, 'the body is not valid UTF-8')],
+        };
+      }
+      return { raw: body, text, source };
+    });
+  }
+
+  /**
+   * One observation per row: area, measure, value or items (and qualifier); `feedId`, `period`,
+   * `sentAt` and `status` as query parameters or columns.
+   */
+  @Post('csv')
+  async csv(@Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.receive(req, res, async (body, source) => {
+      let text: string;
+      try {
+        text = utf8.decode(body);
+      } catch {
+        return {
+          raw: body,
+          errors: [malformed(FEED_ERROR.malformedCsv, 'the body is not valid UTF-8')],
+        };
+      }
+      const q = req.query;
+      const str = (k: string): string | undefined => (typeof q[k] === 'string' ? q[k] : undefined);
+      const registration = await this.registry.get(this.ds, source);
+      const r = csvToFeed(
+        text,
+        {
+          source,
+          ...(str('feedId') !== undefined ? { feedId: str('feedId') } : {}),
+          ...(str('period') !== undefined ? { period: str('period') } : {}),
+          ...(str('sentAt') !== undefined ? { sentAt: str('sentAt') } : {}),
+          ...(str('status') !== undefined ? { status: str('status') } : {}),
+        },
+        registration?.mapping,
+      );
+      if (!r.ok) return { raw: body, errors: r.errors };
+      // What goes on: the feed in the source's own names, so a replay after a fix maps it again.
+      const json = JSON.stringify(r.plain);
+      return { raw: Buffer.from(json), text: json, source, csv: true };
+    });
+  }
+
+  private async receive(
+    req: Request,
+    res: Response,
+    read: (body: Buffer, source: string) => Parsed | Promise<Parsed>,
+  ): Promise<void> {
+    const outcome = await this.handle(req, read).catch((e: unknown): Outcome => {
+      this.log.error(`HTTP ingest failed: ${(e as Error).message}`);
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        body: {
+          error: 'UNAVAILABLE',
+          retriable: true,
+          message: `the hub could not take the feed now (${(e as Error).message}); nothing was stored, send it again`,
+        },
+      };
+    });
+    METRICS.httpFeeds.inc({ status: String(outcome.status) });
+    res.status(outcome.status).json(outcome.body);
+  }
+
+  private async handle(
+    req: Request,
+    read: (body: Buffer, source: string) => Parsed | Promise<Parsed>,
+  ): Promise<Outcome> {
+    const size = Number(req.headers['content-length'] ?? 0) || 0;
+    const base = { channel: 'http' as const, topic: null, partition: null, offset: null };
+
+    const key = apiKey(req);
+    const auth = key
+      ? await this.registry.authenticate(this.ds, key)
+      : ({ ok: false, reason: 'no API key' } as const);
+    if (!auth.ok) {
+      const error = unauthenticated(auth.reason);
+      const exchangeId = await this.audit.recordOne(this.ds, {
+        ...base,
+        source: null,
+        feedId: null,
+        sizeBytes: size,
+        contentSha256: null,
+        outcome: 'rejected',
+        errorCode: error.code,
+        errors: [error],
+      });
+      return {
+        status: HttpStatus.UNAUTHORIZED,
+        body: { exchangeId, errors: [error], message: error.message },
+      };
+    }
+    const source = auth.sourceId;
+
+    let body: Buffer;
+    try {
+      body = await readBody(req, this.config.HTTP_FEED_MAX_BYTES);
+    } catch (e) {
+      if (!(e instanceof BodyTooLargeError)) throw e;
+      const error: FeedError = {
+        code: FEED_ERROR.bodyTooLarge,
+        path: '',
+        message: `the body is over the limit of ${e.limit} bytes (HTTP_FEED_MAX_BYTES); send at most 10,000 observations per feed, split larger reports into several feeds`,
+      };
+      const exchangeId = await this.audit.recordOne(this.ds, {
+        ...base,
+        source,
+        feedId: null,
+        sizeBytes: size,
+        contentSha256: null,
+        outcome: 'rejected',
+        errorCode: error.code,
+        errors: [error],
+      });
+      req.resume();
+      return {
+        status: HttpStatus.PAYLOAD_TOO_LARGE,
+        body: { exchangeId, errors: [error], message: error.message },
+      };
+    }
+    const received: Pick<ExchangeEntry, 'sizeBytes' | 'contentSha256'> = {
+      sizeBytes: body.length,
+      contentSha256: sha256Hex(body),
+    };
+
+    const parsed = await read(body, source);
+    let feed: AcceptedFeed | undefined;
+    let errors: FeedError[];
+    let feedId: string | null = null;
+    if ('errors' in parsed) errors = parsed.errors;
+    else {
+      const verdict = validateFeed(parsed.text, await this.feeds.rules(), {
+        channel: 'http',
+        identity: source,
+      });
+      if (verdict.ok) {
+        feed = verdict.feed;
+        errors = [];
+      } else {
+        errors = parsed.csv
+          ? verdict.errors.map((e) => ({ ...e, path: csvPath(e.path) }))
+          : verdict.errors;
+        feedId = verdict.feedId ?? null;
+      }
+    }
+
+    if (!feed) {
+      const exchangeId = await this.audit.recordOne(this.ds, {
+        ...base,
+        ...received,
+        source,
+        feedId,
+        outcome: 'rejected',
+        errorCode: errors[0]!.code,
+        errors,
+      });
+      await this.audit.addToDlq(this.ds, [
+        {
+          exchangeId,
+          source,
+          feedId,
+          topic: null,
+          key: source,
+          payload: parsed.raw,
+          replayable: !('errors' in parsed),
+          errorCode: errors[0]!.code,
+          errors,
+          rejectedBy: 'ingest-http',
+        },
+      ]);
+      await this.publisher.send(TOPICS.dlq, {
+        key: source,
+        value: parsed.raw,
+        headers: dlqHeaders(errors, {}, 'ingest-http'),
+      });
+      const forbidden = errors.every((e) => e.code === FEED_ERROR.notAuthorised);
+      return {
+        status: forbidden ? HttpStatus.FORBIDDEN : HttpStatus.BAD_REQUEST,
+        body: {
+          exchangeId,
+          feedId,
+          errors,
+          message: `the feed was refused with ${errors.length} error(s); nothing of it was stored. First: ${errors[0]!.path ? `${errors[0]!.path}: ` : ''}${errors[0]!.message}`,
+        },
+      };
+    }
+
+    const seen: unknown[] = await this.ds.query(
+      `SELECT 1 FROM feed WHERE source = $1 AND feed_id = $2`,
+      [feed.source, feed.feedId],
+    );
+    if (seen.length > 0) {
+      const exchangeId = await this.audit.recordOne(this.ds, {
+        ...base,
+        ...received,
+        source,
+        feedId: feed.feedId,
+        outcome: 'duplicate',
+        observations: feed.observations.length,
+      });
+      return {
+        status: HttpStatus.OK,
+        body: {
+          exchangeId,
+          feedId: feed.feedId,
+          outcome: 'duplicate',
+          message: `feed ${feed.feedId} of ${source} was received before; it changes nothing. A correction needs a new feedId and a later sentAt`,
+        },
+      };
+    }
+
+    const exchangeId = await this.audit.recordOne(this.ds, {
+      ...base,
+      ...received,
+      source,
+      feedId: feed.feedId,
+      outcome: 'validated',
+      observations: feed.observations.length,
+    });
+    await this.publisher.send(TOPICS.feeds, {
+      key: source,
+      value: JSON.stringify({
+        schema: FEED_SCHEMA,
+        feedId: feed.feedId,
+        source: feed.source,
+        sentAt: feed.sentAt,
+        period: feed.period,
+        status: feed.status,
+        observations: feed.observations,
+      }),
+      headers: { [HUB_HEADERS.channel]: 'http', [HUB_HEADERS.exchangeId]: exchangeId },
+    });
+    return {
+      status: HttpStatus.ACCEPTED,
+      body: {
+        exchangeId,
+        feedId: feed.feedId,
+        outcome: 'accepted',
+        observations: feed.observations.length,
+        message: `feed ${feed.feedId} is on ${TOPICS.feeds}; follow it at GET /v1/exchanges?feedId=${feed.feedId} on the api`,
+      },
+    };
+  }
+}
+
+type Parsed =
+  | { readonly raw: Buffer; readonly errors: FeedError[] }
+  | {
+      readonly raw: Buffer;
+      readonly text: string;
+      readonly source: string;
+      readonly csv?: boolean;
+    };
+
+function apiKey(req: Request): string | undefined {
+  const h = req.headers.authorization;
+  if (h?.startsWith('Bearer ')) return h.slice(7).trim();
+  const x = req.headers['x-api-key'];
+  return typeof x === 'string' ? x.trim() : undefined;
+}
+
+function unauthenticated(reason: string): FeedError {
+  return {
+    code: FEED_ERROR.unauthenticated,
+    path: '',
+    message: `${reason}: send the source's API key as "Authorization: Bearer lgsk_..." (the hub's admins issue keys with "npm run hub -- sources key create <source>")`,
+  };
+}
+
+function malformed(code: FeedError['code'], message: string): FeedError {
+  return { code, path: '', message };
+}
