@@ -213,7 +213,12 @@ describe('a feed of the largest size the contract allows', () => {
     expect(Buffer.byteLength(JSON.stringify(big))).toBeGreaterThan(2 * 1024 * 1024);
     await sender.send([big]);
     const first = communes[0]!;
-    const e = await revision(`MBB_SUB_P100|${first.code}|2022-06`, 1);
+    // One 10,000-observation feed is one long transaction: give it time on a loaded machine.
+    const key = `MBB_SUB_P100|${first.code}|2022-06`;
+    const e = await eventually(() => events(key).find((x) => x.revision === 1), {
+      timeoutMs: 90_000,
+      what: `${key} revision 1`,
+    });
     expect(e.numerator).toBe(1_000);
     const province = await eventually(
       () => events(`BTS_SITE_SHARE|${first.province}|2022`).at(-1),
@@ -222,7 +227,7 @@ describe('a feed of the largest size the contract allows', () => {
     expect(province.denominator).toBe(
       communes.filter((c) => c.province === first.province).length * 20,
     );
-  });
+  }, 180_000);
 });
 
 describe('a bad feed', () => {
