@@ -7,15 +7,15 @@ import {
   Equals,
   IsArray,
   IsIn,
-  IsNumber,
   IsOptional,
   IsRFC3339,
   IsString,
   Length,
   Matches,
   MaxLength,
-  Min,
   MinLength,
+  type ValidationArguments,
+  ValidateBy,
   ValidateNested,
 } from 'class-validator';
 
@@ -25,6 +25,20 @@ export const FEED_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 export const PERIOD_PATTERN = /^\d{4}(-(H[12]|Q[1-4]|0[1-9]|1[0-2]))?$/;
 export const QUALIFIERS = ['>', '>=', '<', '<=', '~'] as const;
 export const FEED_STATUSES = ['actual', 'estimate', 'provisional'] as const;
+
+/** A finite number, at least 0: one rule, so a value that is not a number gets one error. */
+function IsNonNegativeFinite(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isNonNegativeFinite',
+    validator: {
+      validate: (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
+      defaultMessage: (args?: ValidationArguments) =>
+        typeof args?.value === 'number' && Number.isFinite(args.value)
+          ? 'value must not be less than 0'
+          : 'value must be a finite number (or null to retract)',
+    },
+  });
+}
 
 /** One observation of a feed, as operators and agencies send it (contract v1). */
 export class ObservationDto {
@@ -41,11 +55,7 @@ export class ObservationDto {
 
   /** A finite number, at least 0; `null` retracts the source's value. */
   @IsOptional()
-  @IsNumber(
-    { allowNaN: false, allowInfinity: false },
-    { message: 'value must be a finite number (or null to retract)' },
-  )
-  @Min(0)
+  @IsNonNegativeFinite()
   value?: number | null;
 
   /** Distinct codes for set-valued measures; `null` retracts. */

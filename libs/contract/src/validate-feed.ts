@@ -140,14 +140,12 @@ export function validateFeed(
   const dto = plainToInstance(FeedDto, plain);
   const errors: FeedError[] = [
     ...mappingErrors,
-    ...withoutNoise(
-      flatten(
-        validateSync(dto, {
-          whitelist: true,
-          forbidNonWhitelisted: true,
-          forbidUnknownValues: true,
-        }),
-      ),
+    ...flatten(
+      validateSync(dto, {
+        whitelist: true,
+        forbidNonWhitelisted: true,
+        forbidUnknownValues: true,
+      }),
     ).filter((e) => !mappedPaths.has(e.path)),
   ];
   const bad = new Set(errors.map((e) => e.path));
@@ -300,14 +298,6 @@ function reject(errors: FeedError[], source?: string, feedId?: string): FeedVerd
     ...(source !== undefined ? { source } : {}),
     ...(feedId !== undefined ? { feedId } : {}),
   };
-}
-
-/** "must not be less than 0" says nothing more about a value that is not a number at all. */
-function withoutNoise(errors: FeedError[]): FeedError[] {
-  const notNumbers = new Set(
-    errors.filter((e) => e.message.startsWith('value must be a finite number')).map((e) => e.path),
-  );
-  return errors.filter((e) => !(notNumbers.has(e.path) && /less than/.test(e.message)));
 }
 
 function flatten(errors: ValidationError[], prefix = ''): FeedError[] {

@@ -162,26 +162,29 @@ export class AuditStore {
     );
   }
 
+  /** Indexes DLQ records, one statement for the batch; a record seen again is kept once. */
   async addToDlq(db: Db, entries: readonly DlqEntry[]): Promise<void> {
-    for (const e of entries)
-      await db.query(
-        `INSERT INTO dlq_entry (exchange_id, source, feed_id, topic, key, payload, replayable,
-                                error_code, errors, rejected_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (exchange_id) DO NOTHING`,
-        [
-          e.exchangeId,
-          e.source,
-          e.feedId,
-          e.topic,
-          e.key,
-          e.payload,
-          e.replayable,
-          e.errorCode,
-          JSON.stringify(e.errors),
-          e.rejectedBy,
-        ],
-      );
+    if (entries.length === 0) return;
+    const col = <T>(f: (e: DlqEntry) => T): T[] => entries.map(f);
+    await db.query(
+      `INSERT INTO dlq_entry (exchange_id, source, feed_id, topic, key, payload, replayable,
+                              error_code, errors, rejected_by)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
+                            $6::bytea[], $7::boolean[], $8::text[], $9::jsonb[], $10::text[])
+       ON CONFLICT (exchange_id) DO NOTHING`,
+      [
+        col((e) => e.exchangeId),
+        col((e) => e.source),
+        col((e) => e.feedId),
+        col((e) => e.topic),
+        col((e) => e.key),
+        col((e) => e.payload),
+        col((e) => e.replayable),
+        col((e) => e.errorCode),
+        col((e) => JSON.stringify(e.errors)),
+        col((e) => e.rejectedBy),
+      ],
+    );
   }
 
   async exchanges(db: Db, q: ExchangeQuery): Promise<Record<string, unknown>[]> {

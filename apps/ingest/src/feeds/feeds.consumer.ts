@@ -6,7 +6,7 @@ import {
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { HUB_CONFIG, type HubConfig } from '@app/config';
-import { sourceTopicSpec, TOPIC_SPECS, TOPICS } from '@app/contract';
+import { sourceTopic, sourceTopicSpec, TOPIC_SPECS, TOPICS } from '@app/contract';
 import { DATA_SOURCE, RegistryStore } from '@app/database';
 import { BatchConsumer, createIdempotentProducer, ensureTopics, KAFKA } from '@app/kafka';
 import { exitFatally } from '@app/service';
@@ -50,13 +50,21 @@ export class FeedsConsumer implements OnApplicationBootstrap, BeforeApplicationS
     this.refresh.unref();
   }
 
-  /** The shared topic and one per registered source (suspended ones too: their feeds get a reason). */
+  /**
+   * The shared topic and one per registered source (suspended ones too: their feeds get a
+   * reason). Only topics the consumer does not read yet are ensured: a refresh with no new
+   * source is one registry query, no admin round trips.
+   */
   private async wantedTopics(): Promise<string[]> {
     const sources = await this.registry.list(this.ds);
-    const specs = sources.map((s) => sourceTopicSpec(s.id));
-    const created = await ensureTopics(this.kafka, specs);
-    if (created.length) this.log.log(`created source topics ${created.join(', ')}`);
-    return [TOPICS.feeds, ...specs.map((s) => s.topic)].sort();
+    const fresh = sources
+      .map((s) => sourceTopicSpec(s.id))
+      .filter((spec) => !this.topics.includes(spec.topic));
+    if (fresh.length) {
+      const created = await ensureTopics(this.kafka, fresh);
+      if (created.length) this.log.log(`created source topics ${created.join(', ')}`);
+    }
+    return [TOPICS.feeds, ...sources.map((s) => sourceTopic(s.id))].sort();
   }
 
   private async subscribe(topics: string[], startAt: 'earliest' | 'latest'): Promise<void> {

@@ -7,6 +7,7 @@ import {
   FEED_ERROR,
   FEED_SCHEMA,
   type FeedError,
+  type FeedRules,
   HUB_HEADERS,
   TOPICS,
   validateFeed,
@@ -54,18 +55,7 @@ export class FeedsHttpController {
   /** A feed in the contract's JSON (`lgsp.feed.v1`), in the source's names if it has a profile. */
   @Post()
   async json(@Req() req: Request, @Res() res: Response): Promise<void> {
-    await this.receive(req, res, (body, source) => {
-      let text: string;
-      try {
-        text = utf8.decode(body);
-      } catch {
-        return {
-          raw: body,
-          errors: [malformed(FEED_ERROR.malformedJson, 'the body is not valid UTF-8')],
-        };
-      }
-      return { raw: body, text, source };
-    });
+    await this.receive(req, res, FEED_ERROR.malformedJson, (text, raw) => ({ raw, text }));
   }
 
   /**
@@ -74,43 +64,28 @@ export class FeedsHttpController {
    */
   @Post('csv')
   async csv(@Req() req: Request, @Res() res: Response): Promise<void> {
-    await this.receive(req, res, async (body, source) => {
-      let text: string;
-      try {
-        text = utf8.decode(body);
-      } catch {
-        return {
-          raw: body,
-          errors: [malformed(FEED_ERROR.malformedCsv, 'the body is not valid UTF-8')],
-        };
-      }
+    await this.receive(req, res, FEED_ERROR.malformedCsv, (text, raw, source, rules) => {
       const q = req.query;
-      const str = (k: string): string | undefined => (typeof q[k] === 'string' ? q[k] : undefined);
-      const registration = await this.registry.get(this.ds, source);
-      const r = csvToFeed(
-        text,
-        {
-          source,
-          ...(str('feedId') !== undefined ? { feedId: str('feedId') } : {}),
-          ...(str('period') !== undefined ? { period: str('period') } : {}),
-          ...(str('sentAt') !== undefined ? { sentAt: str('sentAt') } : {}),
-          ...(str('status') !== undefined ? { status: str('status') } : {}),
-        },
-        registration?.mapping,
+      const given = Object.fromEntries(
+        (['feedId', 'period', 'sentAt', 'status'] as const).flatMap((k) =>
+          typeof q[k] === 'string' ? [[k, q[k]]] : [],
+        ),
       );
-      if (!r.ok) return { raw: body, errors: r.errors };
+      const r = csvToFeed(text, { ...given, source }, rules.registry.get(source)?.mapping);
+      if (!r.ok) return { raw, errors: r.errors };
       // What goes on: the feed in the source's own names, so a replay after a fix maps it again.
       const json = JSON.stringify(r.plain);
-      return { raw: Buffer.from(json), text: json, source, csv: true };
+      return { raw: Buffer.from(json), text: json, csv: true };
     });
   }
 
   private async receive(
     req: Request,
     res: Response,
-    read: (body: Buffer, source: string) => Parsed | Promise<Parsed>,
+    notText: FeedError['code'],
+    read: Reader,
   ): Promise<void> {
-    const outcome = await this.handle(req, read).catch((e: unknown): Outcome => {
+    const outcome = await this.handle(req, notText, read).catch((e: unknown): Outcome => {
       this.log.error(`HTTP ingest failed: ${(e as Error).message}`);
       return {
         status: HttpStatus.SERVICE_UNAVAILABLE,
@@ -125,10 +100,7 @@ export class FeedsHttpController {
     res.status(outcome.status).json(outcome.body);
   }
 
-  private async handle(
-    req: Request,
-    read: (body: Buffer, source: string) => Parsed | Promise<Parsed>,
-  ): Promise<Outcome> {
+  private async handle(req: Request, notText: FeedError['code'], read: Reader): Promise<Outcome> {
     const size = Number(req.headers['content-length'] ?? 0) || 0;
     const base = { channel: 'http' as const, topic: null, partition: null, offset: null };
 
@@ -186,13 +158,19 @@ export class FeedsHttpController {
       contentSha256: sha256Hex(body),
     };
 
-    const parsed = await read(body, source);
+    // The registry of this moment, read once for the whole request.
+    const rules = await this.feeds.rules();
+    const text = decodeUtf8(body);
+    const parsed: Parsed =
+      text === undefined
+        ? { raw: body, errors: [malformed(notText, 'the body is not valid UTF-8')] }
+        : read(text, body, source, rules);
     let feed: AcceptedFeed | undefined;
     let errors: FeedError[];
     let feedId: string | null = null;
     if ('errors' in parsed) errors = parsed.errors;
     else {
-      const verdict = validateFeed(parsed.text, await this.feeds.rules(), {
+      const verdict = validateFeed(parsed.text, rules, {
         channel: 'http',
         identity: source,
       });
@@ -308,12 +286,10 @@ export class FeedsHttpController {
 
 type Parsed =
   | { readonly raw: Buffer; readonly errors: FeedError[] }
-  | {
-      readonly raw: Buffer;
-      readonly text: string;
-      readonly source: string;
-      readonly csv?: boolean;
-    };
+  | { readonly raw: Buffer; readonly text: string; readonly csv?: boolean };
+
+/** Turns a decoded body into the feed text to validate, or errors; `raw` is what the DLQ keeps. */
+type Reader = (text: string, raw: Buffer, source: string, rules: FeedRules) => Parsed;
 
 function apiKey(req: Request): string | undefined {
   const h = req.headers.authorization;
@@ -328,6 +304,14 @@ function unauthenticated(reason: string): FeedError {
     path: '',
     message: `${reason}: send the source's API key as "Authorization: Bearer lgsk_..." (the hub's admins issue keys with "npm run hub -- sources key create <source>")`,
   };
+}
+
+function decodeUtf8(body: Buffer): string | undefined {
+  try {
+    return utf8.decode(body);
+  } catch {
+    return undefined;
+  }
 }
 
 function malformed(code: FeedError['code'], message: string): FeedError {
