@@ -64,7 +64,7 @@ describe('metrics', () => {
     expect(await metric('aggregator', 'lgsp_kpi_events_written_total')).toBeGreaterThanOrEqual(1);
     const text = await (await fetch(hub.url('aggregator', '/metrics'))).text();
     expect(text).toMatch(
-      /lgsp_consumer_lag\{group="aggregator-ops-[^"]+",topic="lgsp.feeds.accepted.v1",partition="\d"\} \d/,
+      /lgsp_consumer_lag\{group="aggregator-ops-[^"]+",topic="lgsp.feed-slices.v1",partition="\d+"\} \d/,
     );
     expect(text).toMatch(/^lgsp_outbox_backlog \d/m);
     expect((await fetch(hub.url('api', '/metrics'))).status).toBe(200);
@@ -78,7 +78,7 @@ describe('health', () => {
     await blocker.connect();
     try {
       await blocker.query('BEGIN');
-      await blocker.query('LOCK TABLE feed IN ACCESS EXCLUSIVE MODE');
+      await blocker.query('LOCK TABLE feed_slice IN ACCESS EXCLUSIVE MODE');
       await sender.send([feed('ops-2', 20)]);
       const [status, body] = await eventually(
         async () => {

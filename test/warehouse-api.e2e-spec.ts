@@ -82,8 +82,8 @@ describe('a KPI with a plan target', () => {
       async () => {
         // the population is in before the subscriptions: one event, with its value
         const r = await fetch(hub.url('aggregator', '/health'));
-        const h = (await r.json()) as { checks: { consumer: { detail: { feeds: number } } } };
-        return h.checks.consumer.detail.feeds >= 1 ? true : undefined;
+        const h = (await r.json()) as { checks: { consumer: { detail: { slices: number } } } };
+        return h.checks.consumer.detail.slices >= 1 ? true : undefined;
       },
       { what: 'the population feed to be applied' },
     );

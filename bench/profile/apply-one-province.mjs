@@ -1,20 +1,45 @@
-import { AdminUnits, SourceRegistry } from '../../dist/libs/catalogue/src/index.js';
-import { createDataSource, runMigrations } from '../../dist/libs/database/src/index.js';
-import { ApplyFeedsHandler } from '../../dist/apps/aggregator/src/feeds/apply-feeds.handler.js';
+#!/usr/bin/env node
+/**
+ * Drives the aggregator's two steps directly, without Kafka, on one province's year of
+ * monthly commune feeds (Hà Nội by default: 526 communes, 193 feeds), and prints where the
+ * time goes: applying slices, then publishing every changed key (compute, events, SQL).
+ *
+ *   npm run build && node scripts/infra.mjs up test
+ *   node --cpu-prof --cpu-prof-dir=.data/prof bench/profile/apply-one-province.mjs [province]
+ *   node scripts/infra.mjs down test
+ *
+ * Uses DATABASE_URL, or the test profile's PostgreSQL (127.0.0.1:54339).
+ */
 import pg from 'pg';
-const base = 'postgres://postgres:lgsp@127.0.0.1:54339/lgsp';
-const c = new pg.Client(base);
-await c.connect();
-await c.query('DROP DATABASE IF EXISTS prof');
-await c.query('CREATE DATABASE prof');
-await c.end();
-const ds = await createDataSource(base.replace('/lgsp', '/prof')).initialize();
+import { GroupLayouts } from '../../dist/libs/aggregation/src/index.js';
+import { AdminUnits, SourceRegistry } from '../../dist/libs/catalogue/src/index.js';
+import { sliceFeed } from '../../dist/libs/contract/src/index.js';
+import { createDataSource, runMigrations, SliceStore } from '../../dist/libs/database/src/index.js';
+import { ApplySlicesHandler } from '../../dist/apps/aggregator/src/feeds/apply-slices.handler.js';
+import { GroupCache } from '../../dist/apps/aggregator/src/groups/group-cache.service.js';
+import { PublishKpisHandler } from '../../dist/apps/aggregator/src/kpis/publish-kpis.handler.js';
+
+const province = process.argv[2] ?? '01';
+const base = process.env.DATABASE_URL ?? 'postgres://postgres:lgsp@127.0.0.1:54339/lgsp';
+const name = `prof_${Date.now().toString(36)}`;
+const admin = new pg.Client(base);
+await admin.connect();
+await admin.query(`CREATE DATABASE ${name}`);
+await admin.end();
+const ds = await createDataSource(
+  Object.assign(new URL(base), { pathname: `/${name}` }).toString(),
+).initialize();
 await runMigrations(ds);
 const units = AdminUnits.load(new URL('../../data/admin-units', import.meta.url).pathname);
-const h = new ApplyFeedsHandler(ds, { units, registry: new SourceRegistry() });
+const ctx = { units, layouts: new GroupLayouts(units) };
+await new SliceStore().ensureGroups(ds, ctx.layouts.codes());
+const cache = new GroupCache(ctx);
+const applier = new ApplySlicesHandler(ds, cache);
+const publisher = new PublishKpisHandler(ds, ctx, cache);
+
 const communes = units
   .all('2008')
-  .filter((u) => u.level === 'commune' && u.province === '37')
+  .filter((u) => u.level === 'commune' && u.province === province)
   .map((u) => u.code);
 let s = 1;
 const r = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
@@ -29,39 +54,79 @@ const feed = (source, period, obs, id) => ({
   receivedAt: new Date().toISOString(),
   origin: { channel: 'kafka' },
 });
-const t = (label, t0) => console.log(label, Date.now() - t0, 'ms');
-let t0 = Date.now();
-await h.apply([
+const feeds = [
   feed(
     'gso',
     '2024',
     communes.flatMap((a) => [
       { area: a, measure: 'population', value: 5000 },
       { area: a, measure: 'households', value: 1000 },
+      { area: a, measure: 'villages_total', value: 3 },
     ]),
     'gso',
   ),
-]);
-t(`gso (${communes.length * 2} obs)`, t0);
-for (let m = 1; m <= 4; m++)
-  for (const op of ['viettel', 'vnpt']) {
-    const period = `2024-0${m}`;
-    const obs = communes.flatMap((a) =>
-      [
-        'mobile_subscriptions',
-        'mbb_subscriptions',
-        'smartphone_subscriptions',
-        'fbb_subscriptions',
-        'ftth_household_subscriptions',
-      ]
-        .map((measure) => ({ area: a, measure, value: Math.floor(r() * 3000) }))
-        .concat([
-          { area: a, measure: 'villages_mbb_covered', items: [`${a}-1`, `${a}-2`] },
-          { area: a, measure: 'bts_sites', items: [`S${a}`] },
-        ]),
-    );
-    t0 = Date.now();
-    const res = await h.apply([feed(op, period, obs, `${op}-${period}`)]);
-    t(`${op} ${period} (${obs.length} obs, ${res.keysRecomputed} keys, ${res.events} events)`, t0);
-  }
+];
+const COUNTS = [
+  'mobile_subscriptions',
+  'mbb_subscriptions',
+  'smartphone_subscriptions',
+  'fbb_subscriptions',
+  'ftth_household_subscriptions',
+];
+for (let m = 1; m <= 12; m++)
+  for (const op of ['viettel', 'vnpt', 'mobifone', 'vietnamobile'])
+    for (let i = 0, part = 0; i < communes.length; i += 140, part++) {
+      const period = `2024-${String(m).padStart(2, '0')}`;
+      feeds.push(
+        feed(
+          op,
+          period,
+          communes.slice(i, i + 140).flatMap((a) => [
+            ...COUNTS.map((measure) => ({ area: a, measure, value: Math.floor(r() * 3000) })),
+            {
+              area: a,
+              measure: 'villages_mbb_covered',
+              items: [1, 2, 3].filter(() => r() < 0.7).map((v) => `${a}-${v}`),
+            },
+            {
+              area: a,
+              measure: 'bts_sites',
+              items: [1, 2].filter(() => r() < 0.6).map((v) => `S${a}-${v}`),
+            },
+          ]),
+          `${op}-${period}-${part}`,
+        ),
+      );
+    }
+const records = feeds
+  .flatMap((f) => sliceFeed(f, units))
+  .map((slice) => ({ slice, payload: JSON.stringify(slice) }));
+const observations = feeds.reduce((n, f) => n + f.observations.length, 0);
+const mb = () =>
+  `${Math.round(process.memoryUsage().rss / 2 ** 20)} MB rss, ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MB heap`;
+
+let t = performance.now();
+for (let i = 0; i < records.length; i += 20) await applier.apply(records.slice(i, i + 20));
+const applyMs = performance.now() - t;
+console.log(
+  `apply: ${records.length} slices, ${observations} observations in ${applyMs.toFixed(0)} ms (${Math.round(observations / (applyMs / 1000))} obs/s); ${mb()}`,
+);
+t = performance.now();
+const group = units.groupOf('2008', province);
+const res = await publisher.publish(group, new SourceRegistry());
+const publishMs = performance.now() - t;
+console.log(
+  `publish: ${res.evaluated} keys evaluated, ${res.events} events in ${publishMs.toFixed(0)} ms (${Math.round(res.events / (publishMs / 1000))} events/s): evaluating ${res.ms.compute.toFixed(0)} ms, building events ${res.ms.events.toFixed(0)} ms, SQL ${res.ms.write.toFixed(0)} ms; ${mb()}`,
+);
+console.log(
+  'kpi_value',
+  Math.round(globalThis.__kv),
+  'ms; kpi_change',
+  Math.round(globalThis.__kc),
+  'ms',
+);
 await ds.destroy();
+const drop = new pg.Client(base);
+await drop.connect();
+await drop.query(`DROP DATABASE ${name}`);
+await drop.end();

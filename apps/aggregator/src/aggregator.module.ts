@@ -1,14 +1,19 @@
-import { MetricsController } from '@app/service';
-import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { AdminUnits, type AggregationContext, SourceRegistry } from '@app/catalogue';
+import { GroupLayouts } from '@app/aggregation';
+import { AdminUnits } from '@app/catalogue';
 import { HUB_CONFIG, type HubConfig, hubConfigProvider } from '@app/config';
 import { DATA_SOURCE, dataSourceProvider } from '@app/database';
 import { kafkaProvider } from '@app/kafka';
+import { MetricsController } from '@app/service';
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { AGGREGATION_CONTEXT } from './aggregator.tokens.js';
-import { AcceptedFeedsConsumer } from './feeds/accepted-feeds.consumer.js';
-import { ApplyFeedsHandler } from './feeds/apply-feeds.handler.js';
+import { AGGREGATOR_CONTEXT, type AggregatorContext } from './aggregator.tokens.js';
+import { ApplySlicesHandler } from './feeds/apply-slices.handler.js';
+import { FeedSlicesConsumer } from './feeds/feed-slices.consumer.js';
+import { GroupCache } from './groups/group-cache.service.js';
+import { Serial } from './groups/serial.js';
 import { HealthController } from './health/health.controller.js';
+import { KpiPublisher } from './kpis/kpi-publisher.service.js';
+import { PublishKpisHandler } from './kpis/publish-kpis.handler.js';
 import { OutboxRelay } from './outbox/outbox-relay.service.js';
 
 @Module({
@@ -18,16 +23,20 @@ import { OutboxRelay } from './outbox/outbox-relay.service.js';
     kafkaProvider('aggregator'),
     dataSourceProvider,
     {
-      provide: AGGREGATION_CONTEXT,
+      provide: AGGREGATOR_CONTEXT,
       inject: [HUB_CONFIG],
-      useFactory: (c: HubConfig): AggregationContext => ({
-        units: AdminUnits.load(c.ADMIN_UNITS_DIR),
-        registry: new SourceRegistry(),
-      }),
+      useFactory: (c: HubConfig): AggregatorContext => {
+        const units = AdminUnits.load(c.ADMIN_UNITS_DIR);
+        return { units, layouts: new GroupLayouts(units) };
+      },
     },
-    ApplyFeedsHandler,
+    { provide: Serial, useValue: new Serial() },
+    GroupCache,
+    ApplySlicesHandler,
+    PublishKpisHandler,
     OutboxRelay,
-    AcceptedFeedsConsumer,
+    KpiPublisher,
+    FeedSlicesConsumer,
   ],
 })
 export class AggregatorModule implements OnApplicationShutdown {

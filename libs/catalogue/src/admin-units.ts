@@ -136,6 +136,16 @@ export class AdminUnits {
     return this.provinceCrosswalk.get(oldProvince);
   }
 
+  /**
+   * The aggregation group of a unit: the 2025 province it lies in, or the one its 2008
+   * province became. Everything a KPI key reads lies within one group.
+   */
+  groupOf(bs: BoundarySet, code: string): string | undefined {
+    const u = this.get(bs, code);
+    if (!u) return undefined;
+    return bs === '2025' ? u.province : this.newProvinceOf(u.province);
+  }
+
   /** The 2008 provinces that formed a 2025 province. */
   oldProvincesOf(newProvince: string): string[] {
     return this.oldByNew.get(newProvince) ?? [];

@@ -90,6 +90,16 @@ export class HubConfig {
   @Min(10)
   OUTBOX_POLL_MS = 250;
 
+  /**
+   * While the hub works through a backlog, how long a KPI change may wait to be published,
+   * ms: changes in that window coalesce into one event per key. With nothing waiting, every
+   * change is published at once.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  KPI_FLUSH_MAX_DELAY_MS = 30_000;
+
   /** Where a new consumer group starts: all history (`earliest`) or only new records (`latest`). */
   @IsIn(['earliest', 'latest'])
   CONSUMER_START: 'earliest' | 'latest' = 'earliest';

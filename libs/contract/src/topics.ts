@@ -6,8 +6,11 @@ export const TOPICS = {
   dlq: 'lgsp.feeds.dlq.v1',
   /** KPI events, log-compacted. Key: `KPI|AREA|PERIOD`. */
   kpi: 'lgsp.kpi.v1',
-  /** Internal: validated, normalised feeds, from ingest to the aggregator. Key: source id. */
-  accepted: 'lgsp.feeds.accepted.v1',
+  /**
+   * Internal: validated, normalised feeds, one slice per aggregation group, from ingest to
+   * the aggregator. Key: the group (a 2025 province code). Replaces `lgsp.feeds.accepted.v1`.
+   */
+  slices: 'lgsp.feed-slices.v1',
 } as const;
 
 /** A source's own feed topic, which only its principal may write (a secured deployment). */
@@ -36,7 +39,8 @@ const big = { name: 'max.message.bytes', value: String(MAX_RECORD_BYTES) };
 export const TOPIC_SPECS: readonly TopicSpec[] = [
   { topic: TOPICS.feeds, numPartitions: 6, configEntries: [big] },
   { topic: TOPICS.dlq, numPartitions: 3, configEntries: [big] },
-  { topic: TOPICS.accepted, numPartitions: 6, configEntries: [big] },
+  // 34 groups: 12 partitions spread them over up to 12 aggregator instances.
+  { topic: TOPICS.slices, numPartitions: 12, configEntries: [big] },
   {
     topic: TOPICS.kpi,
     numPartitions: 6,
@@ -63,6 +67,12 @@ export const HUB_HEADERS = {
   exchangeId: 'lgsp-exchange-id',
   /** The DLQ entry a replayed record comes from. */
   replayOf: 'lgsp-replay-of',
+  /**
+   * On a feed slice: `1` when the ingest had more feeds waiting as it forwarded this one. The
+   * aggregator then lets KPI changes accumulate (up to KPI_FLUSH_MAX_DELAY_MS) rather than
+   * publishing every key after every batch of a backfill.
+   */
+  backlog: 'lgsp-backlog',
 } as const;
 
 /** Headers the hub puts on a DLQ record. */

@@ -5,8 +5,9 @@ type Db = DataSource | QueryRunner;
 /** Where a feed came in, and what became of it. */
 export type ExchangeChannel = 'kafka' | 'http' | 'replay';
 /**
- * `validated`: the ingest accepted it and handed it on; the aggregator then decides
- * `accepted` (applied, with the KPI keys it changed) or `duplicate`. `rejected`: never applied.
+ * `validated`: the ingest accepted it and handed it on; `duplicate`: the ingest found its
+ * `(source, feedId)` claimed by an earlier exchange; `accepted`: the aggregator applied it
+ * (the KPI keys it changed follow as they are published); `rejected`: never applied.
  */
 export type ExchangeOutcome = 'validated' | 'accepted' | 'duplicate' | 'rejected';
 
@@ -143,7 +144,44 @@ export class AuditStore {
     return rows[0]!.id;
   }
 
-  /** The aggregator's verdict on exchanges it applied: accepted with the keys, or duplicate. */
+  /** The aggregator applied (part of) these exchanges. */
+  async markAccepted(db: Db, exchangeIds: readonly string[]): Promise<void> {
+    if (exchangeIds.length === 0) return;
+    await db.query(
+      `UPDATE exchange SET outcome = 'accepted', decided_at = now()
+        WHERE id = ANY($1::bigint[]) AND outcome = 'validated'`,
+      [[...new Set(exchangeIds)]],
+    );
+  }
+
+  /**
+   * The KPI keys an exchange changed, as the aggregator publishes them: their number, and the
+   * first `keep` (coarsest areas first; a feed of communes changes thousands of keys).
+   */
+  async addKpiKeys(
+    db: Db,
+    entries: readonly { exchangeId: string; count: number; keys: readonly string[] }[],
+    keep = 100,
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    await db.query(
+      `UPDATE exchange x
+          SET kpi_key_count = coalesce(x.kpi_key_count, 0) + d.count,
+              kpi_keys = (coalesce(x.kpi_keys, '{}') || d.keys)[1:$4]
+         FROM (SELECT u.id, u.count,
+                      ARRAY(SELECT jsonb_array_elements_text(u.keys)) AS keys
+                 FROM unnest($1::bigint[], $2::int[], $3::jsonb[]) AS u(id, count, keys)) d
+        WHERE x.id = d.id`,
+      [
+        entries.map((e) => e.exchangeId),
+        entries.map((e) => e.count),
+        entries.map((e) => JSON.stringify(e.keys)),
+        keep,
+      ],
+    );
+  }
+
+  /** A verdict decided outside the aggregator's flow: duplicate (ingest), rejected. */
   async decide(
     db: Db,
     decisions: readonly { exchangeId: string; outcome: ExchangeOutcome; kpiKeys: string[] }[],
@@ -204,10 +242,11 @@ export class AuditStore {
     const rows: Record<string, unknown>[] = await db.query(
       `SELECT id::text, received_at, channel, source, feed_id, topic, partition, "offset"::text,
               size_bytes, content_sha256, outcome, error_code, errors, observations,
-              coalesce(kpi_keys, '{}') AS kpi_keys, replay_of::text, decided_at,
+              coalesce(kpi_keys, '{}') AS kpi_keys, coalesce(kpi_key_count, 0) AS kpi_key_count,
+              replay_of::text, decided_at,
               (SELECT d.id::text FROM dlq_entry d WHERE d.exchange_id = exchange.id) AS dlq_id
          FROM exchange ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY id LIMIT $${args.length}`,
+        ORDER BY exchange.id LIMIT $${args.length}`,
       args,
     );
     return rows.map((r) => ({
@@ -224,6 +263,7 @@ export class AuditStore {
       errors: r.errors,
       observations: r.observations,
       kpiKeys: r.kpi_keys,
+      kpiKeyCount: r.kpi_key_count,
       replayOf: r.replay_of,
       dlqId: r.dlq_id,
       decidedAt: (r.decided_at as Date | null)?.toISOString() ?? null,
@@ -239,7 +279,7 @@ export class AuditStore {
               rejected_by, rejected_at, replays, last_replayed_at, replayable,
               octet_length(payload) AS size_bytes
          FROM dlq_entry WHERE ($1::text IS NULL OR source = $1) AND id > $2
-        ORDER BY id LIMIT $3`,
+        ORDER BY dlq_entry.id LIMIT $3`,
       [q.source ?? null, q.after ?? '0', q.limit],
     );
     return rows.map(dlqView);

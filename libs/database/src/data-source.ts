@@ -1,18 +1,29 @@
 import { HUB_CONFIG, type HubConfig } from '@app/config';
 import { DataSource } from 'typeorm';
 import { FeedEntity } from './entities/feed.entity.js';
-import { KpiValueEntity } from './entities/kpi-value.entity.js';
-import { ObservationEntity } from './entities/observation.entity.js';
-import { OutboxEntity } from './entities/outbox.entity.js';
+import {
+  AggregationGroupEntity,
+  FeedSliceEntity,
+  RelayPositionEntity,
+} from './entities/feed-slice.entity.js';
+import { KpiChangeEntity } from './entities/kpi-change.entity.js';
 import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-schema.js';
 import { KpiChangeLog1763900000000 } from './migrations/1763900000000-kpi-change-log.js';
 import { LgspEdge1764000000000 } from './migrations/1764000000000-lgsp-edge.js';
+import { IncrementalAggregation1764100000000 } from './migrations/1764100000000-incremental-aggregation.js';
 
-export const ENTITIES = [FeedEntity, ObservationEntity, KpiValueEntity, OutboxEntity];
+export const ENTITIES = [
+  FeedEntity,
+  FeedSliceEntity,
+  AggregationGroupEntity,
+  RelayPositionEntity,
+  KpiChangeEntity,
+];
 export const MIGRATIONS = [
   InitialSchema1763800000000,
   KpiChangeLog1763900000000,
   LgspEdge1764000000000,
+  IncrementalAggregation1764100000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -16,10 +16,12 @@ export interface ConsumedMessage {
 /**
  * Handles one batch of one partition. Resolves when its effects are durable; only then are the
  * offsets committed. Throwing a retriable error (or any non-HubError) retries the batch.
+ * `backlog`: records were waiting behind this batch, in its partition or another one the
+ * consumer reads (as of each partition's last fetch).
  */
 export type BatchHandler = (
   messages: readonly ConsumedMessage[],
-  ctx: { heartbeat: () => Promise<void> },
+  ctx: { heartbeat: () => Promise<void>; backlog: boolean },
 ) => Promise<void>;
 
 export interface BatchConsumerOptions {
@@ -38,6 +40,8 @@ export interface BatchConsumerOptions {
   readonly onFatal?: (error: unknown) => void;
   /** Lag with no progress for this long makes the consumer "stalled" (unhealthy). */
   readonly stallAfterMs?: number;
+  /** Called after each rebalance with the partitions this member now reads, per topic. */
+  readonly onAssigned?: (assignment: Readonly<Record<string, readonly number[]>>) => void;
 }
 
 export interface ConsumerStatus {
@@ -68,6 +72,8 @@ export class BatchConsumer {
   private lastProgress = Date.now();
   private lag: number | null = null;
   private lagTimer?: NodeJS.Timeout;
+  /** Records behind the last batch fetched, per `topic:partition`. */
+  private readonly behind = new Map<string, number>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -95,6 +101,10 @@ export class BatchConsumer {
         this.options.onFatal?.(e.payload.error);
       }
     });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.behind.clear();
+      this.options.onAssigned?.(e.payload.memberAssignment);
+    });
     await consumer.connect();
     await consumer.subscribe({
       topics: [...this.options.topics],
@@ -119,7 +129,10 @@ export class BatchConsumer {
           timestamp: m.timestamp,
         }));
         const began = process.hrtime.bigint();
-        await this.withRetries(messages, heartbeat);
+        this.behind.set(`${batch.topic}:${batch.partition}`, Number(batch.offsetLag()));
+        let backlog = false;
+        for (const n of this.behind.values()) if (n > 0) backlog = true;
+        await this.withRetries(messages, { heartbeat, backlog });
         // Advance the in-memory position (else kafkajs fetches the batch again), then commit.
         resolveOffset(batch.lastOffset());
         const next = (BigInt(batch.lastOffset()) + 1n).toString();
@@ -143,11 +156,12 @@ export class BatchConsumer {
 
   private async withRetries(
     messages: ConsumedMessage[],
-    heartbeat: () => Promise<void>,
+    ctx: { heartbeat: () => Promise<void>; backlog: boolean },
   ): Promise<void> {
+    const { heartbeat } = ctx;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.options.handler(messages, { heartbeat });
+        await this.options.handler(messages, ctx);
         this.lastError = null;
         return;
       } catch (error) {

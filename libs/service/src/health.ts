@@ -17,7 +17,11 @@ export async function healthReport(
   checks: Record<string, () => Promise<HealthCheck> | HealthCheck>,
 ): Promise<HealthReport> {
   const results: Record<string, HealthCheck> = {};
-  for (const [name, check] of Object.entries(checks)) {
+  const all: Record<string, () => Promise<HealthCheck> | HealthCheck> = {
+    memory: memoryCheck,
+    ...checks,
+  };
+  for (const [name, check] of Object.entries(all)) {
     try {
       results[name] = await check();
     } catch (e) {
@@ -36,4 +40,20 @@ export async function databaseCheck(
 ): Promise<HealthCheck> {
   await query('SELECT 1');
   return { ok: true };
+}
+
+/** The process's memory, in MB (informational: always ok). */
+function memoryCheck(): HealthCheck {
+  const m = process.memoryUsage();
+  const mb = (n: number): number => Math.round(n / 2 ** 20);
+  return {
+    ok: true,
+    detail: {
+      rssMb: mb(m.rss),
+      heapUsedMb: mb(m.heapUsed),
+      heapTotalMb: mb(m.heapTotal),
+      externalMb: mb(m.external),
+      arrayBuffersMb: mb(m.arrayBuffers),
+    },
+  };
 }

@@ -112,6 +112,31 @@ export const METRICS = {
     'lgsp_outbox_backlog',
     () => new Gauge({ name: 'lgsp_outbox_backlog', help: 'Outbox events not yet published' }),
   ),
+  kpiFlushDuration: once(
+    'lgsp_kpi_flush_duration_seconds',
+    () =>
+      new Histogram({
+        name: 'lgsp_kpi_flush_duration_seconds',
+        help: "Time to publish one aggregation group's changed KPI keys, commit included",
+        buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      }),
+  ),
+  dirtyGroups: once(
+    'lgsp_aggregation_groups_dirty',
+    () =>
+      new Gauge({
+        name: 'lgsp_aggregation_groups_dirty',
+        help: 'Aggregation groups with applied feeds whose KPI changes are not published yet',
+      }),
+  ),
+  groupLoads: once(
+    'lgsp_aggregation_group_loads_total',
+    () =>
+      new Counter({
+        name: 'lgsp_aggregation_group_loads_total',
+        help: 'Aggregation groups loaded from storage (start, rebalance, or changed elsewhere)',
+      }),
+  ),
 };
 
 @Controller()

@@ -4,7 +4,9 @@ import { brokerReachable, KAFKA } from '@app/kafka';
 import { databaseCheck, type HealthReport, healthReport } from '@app/service';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
-import { AcceptedFeedsConsumer } from '../feeds/accepted-feeds.consumer.js';
+import { FeedSlicesConsumer } from '../feeds/feed-slices.consumer.js';
+import { GroupCache } from '../groups/group-cache.service.js';
+import { KpiPublisher } from '../kpis/kpi-publisher.service.js';
 import { OutboxRelay } from '../outbox/outbox-relay.service.js';
 
 @Controller()
@@ -12,11 +14,13 @@ export class HealthController {
   constructor(
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
-    private readonly consumer: AcceptedFeedsConsumer,
+    private readonly consumer: FeedSlicesConsumer,
+    private readonly publisher: KpiPublisher,
+    private readonly cache: GroupCache,
     private readonly relay: OutboxRelay,
   ) {}
 
-  /** 200 when broker, database, consumer and relay work; 503 with the reason otherwise. */
+  /** 200 when broker, database, consumer, publisher and relay work; 503 with the reason. */
   @Get('health')
   health(): Promise<HealthReport> {
     return healthReport('aggregator', {
@@ -29,6 +33,16 @@ export class HealthController {
           detail: { ...s, ...this.consumer.counters },
         };
       },
+      kpis: () => ({
+        ok: this.publisher.status.lastError === null,
+        detail: {
+          ...this.publisher.status,
+          backlog: this.publisher.backlog,
+          pending: this.publisher.pending(),
+          groupsHeld: this.cache.held().length,
+          observationsHeld: this.cache.cells(),
+        },
+      }),
       outbox: async () => ({
         ok: this.relay.status.lastError === null,
         detail: { ...this.relay.status, backlog: await this.relay.backlog() },

@@ -1,39 +1,29 @@
-import {
-  type AdminUnits,
-  type KpiComputation,
-  type KpiKey,
-  KPIS,
-  mustParsePeriod,
-} from '@app/catalogue';
+import type { KpiChange } from '@app/aggregation';
+import { type AdminUnits, KPIS } from '@app/catalogue';
 import type { StoredKpi } from '@app/database';
 import { randomUUID } from 'node:crypto';
 
 /** The stored row of a KPI's next revision. */
-export function nextRevision(
-  key: KpiKey,
-  computed: KpiComputation,
-  previous: StoredKpi | undefined,
-  units: AdminUnits,
-  now: Date,
-): StoredKpi {
+export function storedRevision(change: KpiChange, units: AdminUnits, now: Date): StoredKpi {
+  const c = change.computation;
   return {
-    kpi: key.kpi,
-    area: key.area,
-    period: key.period,
-    bs: key.bs,
-    year: mustParsePeriod(key.period).year,
-    areaName: units.get(key.bs, key.area)?.name ?? key.area,
-    unit: KPIS[key.kpi]!.unit,
-    value: computed.value,
-    numerator: computed.numerator,
-    denominator: computed.denominator,
-    denominatorPeriod: computed.denominatorPeriod,
-    status: computed.status,
-    completeness: computed.completeness,
-    inputs: computed.inputs,
-    note: computed.note ?? null,
-    yearToDate: computed.yearToDate ?? null,
-    revision: (previous?.revision ?? 0) + 1,
+    kpi: change.kpi,
+    area: change.area,
+    period: change.period,
+    bs: change.bs,
+    year: change.year,
+    areaName: units.get(change.bs, change.area)?.name ?? change.area,
+    unit: KPIS[change.kpi]!.unit,
+    value: c.value,
+    numerator: c.numerator,
+    denominator: c.denominator,
+    denominatorPeriod: c.denominatorPeriod,
+    status: c.status,
+    completeness: c.completeness,
+    inputs: c.inputs,
+    note: c.note ?? null,
+    yearToDate: c.yearToDate ?? null,
+    revision: change.revision,
     eventId: randomUUID(),
     computedAt: now.toISOString(),
   };

@@ -8,18 +8,18 @@ import {
 } from '@nestjs/common';
 import { HUB_CONFIG, type HubConfig } from '@app/config';
 import { OutboxStore, DATA_SOURCE } from '@app/database';
-import { MAX_REQUEST_BYTES } from '@app/contract';
+import { MAX_REQUEST_BYTES, TOPICS } from '@app/contract';
 import { createIdempotentProducer, KAFKA, sendInChunks } from '@app/kafka';
 import type { Kafka, Producer } from 'kafkajs';
 import type { DataSource, QueryRunner } from 'typeorm';
 
-const BATCH = 1_000;
+const BATCH = 5_000;
 
 /**
- * Publishes outbox rows to Kafka in id order, in batches, with an idempotent producer, and
- * marks them published afterwards: at least once, never out of order per key. One relay runs
- * at a time across instances (a Postgres session lock), which keeps revisions in order on the
- * compacted topic.
+ * Publishes the change log (the outbox) to `lgsp.kpi.v1` in id order, in batches, with an
+ * idempotent producer, and then moves its position past them: at least once, never out of
+ * order per key. One relay runs at a time across instances (a Postgres session lock), which
+ * keeps revisions in order on the compacted topic.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -68,7 +68,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   private async loop(): Promise<void> {
     let q: QueryRunner | undefined;
-    let lastPurge = Date.now();
+    let position: string | undefined;
     while (!this.stopped) {
       try {
         if (!q) {
@@ -82,34 +82,24 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
             continue;
           }
           this.log.log('this instance relays the outbox');
+          position = undefined;
         }
-        const pending = await this.store.pending(q, BATCH);
+        position ??= await this.store.position(q);
+        const pending = await this.store.pending(q, position, BATCH);
         METRICS.outboxBacklog.set(
           pending.length < BATCH ? pending.length : await this.store.backlog(q),
         );
         if (pending.length === 0) {
-          if (Date.now() - lastPurge > 60_000) {
-            await this.store.purgePublished(q, 3_600);
-            lastPurge = Date.now();
-          }
           await this.sleep(this.config.OUTBOX_POLL_MS);
           continue;
         }
-        const byTopic = new Map<string, { key: string; value: string }[]>();
-        for (const e of pending) {
-          const list = byTopic.get(e.topic) ?? [];
-          list.push({ key: e.key, value: e.payload });
-          byTopic.set(e.topic, list);
-        }
         await sendInChunks(
           this.producer!,
-          [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+          [{ topic: TOPICS.kpi, messages: pending.map((e) => ({ key: e.key, value: e.payload })) }],
           MAX_REQUEST_BYTES,
         );
-        await this.store.markPublished(
-          q,
-          pending.map((e) => e.id),
-        );
+        position = pending.at(-1)!.id;
+        await this.store.advance(q, position);
         this.status.published += pending.length;
         METRICS.kpiEventsPublished.inc(pending.length);
         this.status.lastPublishAt = new Date().toISOString();

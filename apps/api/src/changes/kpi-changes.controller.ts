@@ -1,7 +1,7 @@
 import { BadRequestException, Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { KpiEvent } from '@app/contract';
-import { DATA_SOURCE } from '@app/database';
+import { DATA_SOURCE, KpiStore } from '@app/database';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import type { DataSource } from 'typeorm';
@@ -29,6 +29,8 @@ export class KpiChangesQueryDto {
 @ApiTags('kpis')
 @Controller('v1/kpi-changes')
 export class KpiChangesController {
+  private readonly kpis = new KpiStore();
+
   constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
 
   @Get()
@@ -39,10 +41,7 @@ export class KpiChangesController {
     const after = q.after ?? '0';
     if (BigInt(after) > 9_223_372_036_854_775_807n)
       throw new BadRequestException('after is out of range');
-    const rows: { id: string; payload: string }[] = await this.ds.query(
-      `SELECT id::text AS id, payload FROM kpi_change WHERE id > $1::bigint ORDER BY id LIMIT $2`,
-      [after, limit + 1],
-    );
+    const rows = await this.kpis.changes(this.ds, after, limit + 1);
     const page = rows.slice(0, limit);
     return {
       items: page.map((r) => JSON.parse(r.payload) as KpiEvent),

@@ -1,34 +1,56 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { applicableTarget } from '@app/catalogue';
+import { applicableTarget, boundarySetOf, mustParsePeriod } from '@app/catalogue';
 import type { KpiEvent } from '@app/contract';
-import { DATA_SOURCE, KpiValueEntity, TargetStore, toKpiEvent } from '@app/database';
-import type { DataSource, FindOptionsWhere } from 'typeorm';
+import { DATA_SOURCE, KpiStore, TargetStore, withTarget } from '@app/database';
+import type { DataSource } from 'typeorm';
 
 export const KPI_LIMIT = 10_000;
 
+export interface KpiFilter {
+  readonly area?: string;
+  readonly period?: string;
+  readonly kpi?: string;
+  readonly fromYear?: number;
+  readonly toYear?: number;
+}
+
 /**
- * Reads KPIs as the latest event per key says them, with the plan target that applies now
- * (targets are loaded any time; the API always shows the current plans).
+ * Reads KPIs as the latest event per key says them (the change-log row `kpi_value` points
+ * at), with the plan target that applies now (targets are loaded any time; the API always
+ * shows the current plans).
  */
 @Injectable()
 export class KpiReadService {
+  private readonly kpis = new KpiStore();
   private readonly targets = new TargetStore();
 
   constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
 
-  async find(where: FindOptionsWhere<KpiValueEntity>, limit = KPI_LIMIT): Promise<KpiEvent[]> {
-    const rows = await this.ds.getRepository(KpiValueEntity).find({
-      where,
-      order: { area: 'ASC', period: 'ASC', kpi: 'ASC' },
-      take: limit,
-    });
+  async find(filter: KpiFilter, limit = KPI_LIMIT): Promise<KpiEvent[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (sql: string, v: unknown): void => {
+      args.push(v);
+      where.push(sql.replace('?', `$${args.length}`));
+    };
+    if (filter.area !== undefined) add('v.area = ?', filter.area);
+    if (filter.period !== undefined) add('v.period = ?', filter.period);
+    if (filter.kpi !== undefined) add('v.kpi = ?', filter.kpi);
+    if (filter.fromYear !== undefined) add('v.year >= ?', filter.fromYear);
+    if (filter.toYear !== undefined) add('v.year <= ?', filter.toYear);
+    const events = (await this.kpis.currentEvents(this.ds, where.join(' AND '), args, limit)).map(
+      (p) => JSON.parse(p) as KpiEvent,
+    );
     const targets = await this.targets.load(
       this.ds,
-      rows.map((r) => r.kpi),
-      rows.map((r) => r.area),
+      events.map((e) => e.kpi),
+      events.map((e) => e.area),
     );
-    return rows.map((r) =>
-      toKpiEvent({ ...r, computedAt: r.computedAt.toISOString() }, applicableTarget(targets, r)),
+    return events.map((e) =>
+      withTarget(
+        e,
+        applicableTarget(targets, { ...e, bs: boundarySetOf(mustParsePeriod(e.period)) }),
+      ),
     );
   }
 }

@@ -2,7 +2,6 @@ import { Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { mustParsePeriod, monthSpan } from '@app/catalogue';
 import type { KpiEvent } from '@app/contract';
-import { Between } from 'typeorm';
 import { toCsv } from '../common/csv.js';
 import { KpiQueryDto, KpiSeriesQueryDto } from './kpi-query.dto.js';
 import { KpiReadService } from './kpi-read.service.js';
@@ -90,7 +89,8 @@ export class KpisController {
       await this.kpis.find({
         kpi: q.kpi,
         area: q.area,
-        ...(q.from || q.to ? { year: Between(Number(q.from ?? 1900), Number(q.to ?? 2999)) } : {}),
+        ...(q.from ? { fromYear: Number(q.from) } : {}),
+        ...(q.to ? { toYear: Number(q.to) } : {}),
       })
     )
       .filter((e) => !q.granularity || mustParsePeriod(e.period).kind === q.granularity)

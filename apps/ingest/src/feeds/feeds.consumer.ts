@@ -74,7 +74,7 @@ export class FeedsConsumer implements OnApplicationBootstrap, BeforeApplicationS
       retries: this.config.BATCH_RETRIES,
       stallAfterMs: this.config.CONSUMER_STALL_SECONDS * 1_000,
       startAt,
-      handler: (messages) => this.handler.handle(messages, this.producer!),
+      handler: (messages, { backlog }) => this.handler.handle(messages, this.producer!, backlog),
       onFatal: (e) => exitFatally('ingest', e),
     });
     await consumer.start();

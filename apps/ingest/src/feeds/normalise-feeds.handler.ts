@@ -6,6 +6,7 @@ import {
   type FeedChannel,
   type FeedError,
   feedRules,
+  sliceFeed,
   HUB_HEADERS,
   HubError,
   MAX_REQUEST_BYTES,
@@ -18,6 +19,7 @@ import {
   DATA_SOURCE,
   type DlqEntry,
   type ExchangeEntry,
+  FeedStore,
   RegistryStore,
 } from '@app/database';
 import { type ConsumedMessage, sendInChunks } from '@app/kafka';
@@ -30,6 +32,7 @@ import { ADMIN_UNITS } from '../ingest.tokens.js';
 export interface IngestCounters {
   feeds: number;
   accepted: number;
+  duplicates: number;
   rejected: number;
   observationsAccepted: number;
   rejectedByCode: Record<string, number>;
@@ -63,21 +66,26 @@ export function dlqHeaders(
 export const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 /**
- * Validates and normalises a batch of raw feeds against the registry as it is now: accepted
- * ones go to the internal topic, rejected ones to the DLQ with their bytes unchanged and every
- * reason in the headers. Every record is written to the audit log (and a rejected one to the
- * DLQ index) before it is forwarded; resolves only when Kafka has acknowledged both, so the
- * caller may then commit offsets. Reading a record twice records it once.
+ * Validates and normalises a batch of raw feeds against the registry as it is now. A valid
+ * feed is claimed for its exchange (`(source, feedId)` seen before: a duplicate, which goes
+ * no further) and forwarded as one slice per aggregation group to the internal topic; a
+ * rejected one goes to the DLQ with its bytes unchanged and every reason in the headers.
+ * Every record is written to the audit log (and a rejected one to the DLQ index) before it
+ * is forwarded; resolves only when Kafka has acknowledged both, so the caller may then commit
+ * offsets. Reading a record twice records it once, and forwards it again (slices are applied
+ * once).
  */
 @Injectable()
 export class NormaliseFeedsHandler {
   private readonly log = new Logger(NormaliseFeedsHandler.name);
   private readonly registry = new RegistryStore();
   private readonly audit = new AuditStore();
+  private readonly claims = new FeedStore();
   private readonly names = new Map<BoundarySet, AreaNames>();
   readonly counters: IngestCounters = {
     feeds: 0,
     accepted: 0,
+    duplicates: 0,
     rejected: 0,
     observationsAccepted: 0,
     rejectedByCode: {},
@@ -93,7 +101,12 @@ export class NormaliseFeedsHandler {
     return feedRules(this.units, await this.registry.load(this.ds), this.names);
   }
 
-  async handle(messages: readonly ConsumedMessage[], producer: Producer): Promise<void> {
+  /** `backlog`: more records wait behind this batch (the aggregator may then batch up). */
+  async handle(
+    messages: readonly ConsumedMessage[],
+    producer: Producer,
+    backlog = false,
+  ): Promise<void> {
     const rules = await this.rules().catch((e: unknown) => {
       throw new HubError('DB_UNREACHABLE', `reading the registry: ${(e as Error).message}`, true);
     });
@@ -150,19 +163,60 @@ export class NormaliseFeedsHandler {
       });
     }
 
+    // The duplicate check: the first exchange to claim (source, feedId) owns the feed.
+    const valid = messages.flatMap((_, i) => (verdicts[i]!.ok ? [i] : []));
+    let owners: (string | null)[];
+    try {
+      owners = await this.claims.claim(
+        this.ds,
+        valid.map((i) => {
+          const { feed } = verdicts[i] as { feed: AcceptedFeed };
+          return {
+            source: feed.source,
+            feedId: feed.feedId,
+            sentAt: feed.sentAt,
+            period: feed.period,
+            status: feed.status,
+            observationCount: feed.observations.length,
+            receivedAt: feed.receivedAt,
+            origin: { ...feed.origin, exchangeId: ids[i]! },
+            exchangeId: ids[i]!,
+          };
+        }),
+      );
+    } catch (e) {
+      throw new HubError('DB_UNREACHABLE', `claiming feeds: ${(e as Error).message}`, true, {
+        cause: e,
+      });
+    }
+    const owner = new Map(valid.map((i, j) => [i, owners[j]]));
+
     const accepted: Message[] = [];
     const rejected: Message[] = [];
     const dlq: DlqEntry[] = [];
+    const duplicates: string[] = [];
     const tally = { accepted: 0, rejected: 0, observations: 0, codes: [] as string[] };
+    const headers = { [HUB_HEADERS.backlog]: backlog ? '1' : '0' };
     messages.forEach((m, i) => {
       const verdict = verdicts[i]!;
       const where = { topic: m.topic, partition: m.partition, offset: m.offset };
       if (verdict.ok) {
+        if (owner.get(i) !== ids[i]) {
+          duplicates.push(ids[i]!);
+          this.log.log({
+            message: `duplicate feed: ${verdict.feed.feedId} of ${verdict.feed.source} was received before (exchange ${owner.get(i) ?? 'of an older hub'})`,
+            ...where,
+            source: verdict.feed.source,
+            feedId: verdict.feed.feedId,
+          });
+          return;
+        }
         const feed: AcceptedFeed = {
           ...verdict.feed,
           origin: { ...verdict.feed.origin, exchangeId: ids[i]! },
         };
-        accepted.push({ key: feed.source, value: JSON.stringify(feed) });
+        for (const slice of sliceFeed(feed, this.units))
+          accepted.push({ key: slice.group, value: JSON.stringify(slice), headers });
         tally.accepted++;
         tally.observations += feed.observations.length;
         return;
@@ -196,13 +250,22 @@ export class NormaliseFeedsHandler {
     });
     try {
       await this.audit.addToDlq(this.ds, dlq);
+      await this.audit.decide(
+        this.ds,
+        duplicates.map((exchangeId) => ({ exchangeId, outcome: 'duplicate', kpiKeys: [] })),
+      );
     } catch (e) {
-      throw new HubError('DB_UNREACHABLE', `writing the DLQ index: ${(e as Error).message}`, true, {
-        cause: e,
-      });
+      throw new HubError(
+        'DB_UNREACHABLE',
+        `writing the DLQ index and duplicates: ${(e as Error).message}`,
+        true,
+        {
+          cause: e,
+        },
+      );
     }
     const topicMessages = [
-      ...(accepted.length ? [{ topic: TOPICS.accepted, messages: accepted }] : []),
+      ...(accepted.length ? [{ topic: TOPICS.slices, messages: accepted }] : []),
       ...(rejected.length ? [{ topic: TOPICS.dlq, messages: rejected }] : []),
     ];
     try {
@@ -217,11 +280,13 @@ export class NormaliseFeedsHandler {
     }
     METRICS.feedsConsumed.inc({ service: 'ingest' }, messages.length);
     METRICS.feedsAccepted.inc({ service: 'ingest' }, tally.accepted);
+    METRICS.feedsDuplicate.inc(duplicates.length);
     METRICS.observationsConsumed.inc({ service: 'ingest' }, tally.observations);
     for (const code of tally.codes) METRICS.feedsRejected.inc({ service: 'ingest', code });
     const c = this.counters;
     c.feeds += messages.length;
     c.accepted += tally.accepted;
+    c.duplicates += duplicates.length;
     c.rejected += tally.rejected;
     c.observationsAccepted += tally.observations;
     for (const code of tally.codes) c.rejectedByCode[code] = (c.rejectedByCode[code] ?? 0) + 1;

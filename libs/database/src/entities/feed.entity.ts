@@ -1,6 +1,9 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** An accepted feed: the "already processed" marker, written with its effects. */
+/**
+ * A feed the ingest validated and claimed for the exchange that brought it: the duplicate
+ * check of `(source, feedId)`. Its observations are in `feed_slice`, one row per group.
+ */
 @Entity({ name: 'feed' })
 export class FeedEntity {
   @PrimaryColumn({ type: 'text' })
@@ -29,4 +32,8 @@ export class FeedEntity {
 
   @Column({ type: 'jsonb' })
   origin!: Record<string, unknown>;
+
+  /** The exchange that owns the feed (null for feeds of a hub before migration 1764100000000). */
+  @Column({ name: 'exchange_id', type: 'bigint', nullable: true })
+  exchangeId!: string | null;
 }

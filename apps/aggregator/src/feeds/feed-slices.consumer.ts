@@ -1,0 +1,227 @@
+import { sliceProblem } from '@app/aggregation';
+import { HUB_CONFIG, type HubConfig } from '@app/config';
+import {
+  DLQ_HEADERS,
+  type FeedSlice,
+  HUB_HEADERS,
+  HubError,
+  TOPIC_SPECS,
+  TOPICS,
+} from '@app/contract';
+import { AuditStore, DATA_SOURCE, SliceStore } from '@app/database';
+import {
+  BatchConsumer,
+  type ConsumedMessage,
+  createIdempotentProducer,
+  ensureTopics,
+  KAFKA,
+} from '@app/kafka';
+import { exitFatally, METRICS } from '@app/service';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { type Kafka, Partitioners, type Producer } from 'kafkajs';
+import type { DataSource } from 'typeorm';
+import { AGGREGATOR_CONTEXT, type AggregatorContext } from '../aggregator.tokens.js';
+import { parseSlice } from '../groups/group-cache.service.js';
+import { Serial } from '../groups/serial.js';
+import { KpiPublisher } from '../kpis/kpi-publisher.service.js';
+import { ApplySlicesHandler, type SliceRecord } from './apply-slices.handler.js';
+
+/**
+ * Consumes feed slices in batches: each batch is applied in one transaction and its offsets
+ * committed after it; the KPI publisher then decides when the keys it moved are published. A
+ * batch that fails for a non-transient reason is split to find the record at fault, which
+ * goes to the DLQ with the reason; the others are applied. No record blocks a partition.
+ */
+@Injectable()
+export class FeedSlicesConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger(FeedSlicesConsumer.name);
+  private readonly audit = new AuditStore();
+  private producer?: Producer;
+  consumer?: BatchConsumer;
+  readonly counters = { slices: 0, duplicates: 0, observations: 0, quarantined: 0 };
+
+  constructor(
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(AGGREGATOR_CONTEXT) private readonly ctx: AggregatorContext,
+    private readonly handler: ApplySlicesHandler,
+    private readonly publisher: KpiPublisher,
+    private readonly serial: Serial,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await ensureTopics(this.kafka, TOPIC_SPECS);
+    await new SliceStore().ensureGroups(this.ds, this.ctx.layouts.codes());
+    const partitionOf = await this.partitioner();
+    this.producer = createIdempotentProducer(this.kafka);
+    await this.producer.connect();
+    this.consumer = new BatchConsumer(this.kafka, {
+      groupId: this.config.AGGREGATOR_GROUP,
+      topics: [TOPICS.slices],
+      retries: this.config.BATCH_RETRIES,
+      stallAfterMs: this.config.CONSUMER_STALL_SECONDS * 1_000,
+      startAt: this.config.CONSUMER_START,
+      handler: (messages, { backlog }) => this.handle(messages, backlog),
+      onAssigned: (assignment) => {
+        const mine = new Set(assignment[TOPICS.slices] ?? []);
+        this.publisher.assigned((group) => mine.has(partitionOf(group)));
+      },
+      onFatal: (e) => exitFatally('aggregator', e),
+    });
+    await this.consumer.start();
+    this.log.log(`consuming ${TOPICS.slices} as group ${this.config.AGGREGATOR_GROUP}`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.consumer?.stop();
+    await this.producer?.disconnect();
+  }
+
+  /** The partition a group's slices are on (the producers' default, murmur2 of the key). */
+  private async partitioner(): Promise<(group: string) => number> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [TOPICS.slices] });
+      const partitionMetadata = topics[0]!.partitions;
+      const partition = Partitioners.DefaultPartitioner();
+      return (group) =>
+        partition({
+          topic: TOPICS.slices,
+          partitionMetadata,
+          message: { key: group, value: null },
+        });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async handle(messages: readonly ConsumedMessage[], backlog: boolean): Promise<void> {
+    const parsed: { m: ConsumedMessage; record: SliceRecord }[] = [];
+    let ingestBacklog = false;
+    for (const m of messages) {
+      const payload = m.value?.toString('utf8') ?? '';
+      const slice = parseSlice(payload);
+      if (!slice) {
+        await this.quarantine(m, 'UNREADABLE_FEED_SLICE', 'not a feed slice record');
+        continue;
+      }
+      const problem = this.problem(slice);
+      if (problem) {
+        await this.quarantine(m, 'INAPPLICABLE_FEED_SLICE', problem, slice);
+        continue;
+      }
+      parsed.push({ m, record: { slice, payload } });
+      if (m.headers?.[HUB_HEADERS.backlog]?.toString() === '1') ingestBacklog = true;
+    }
+    try {
+      await this.applyAll(parsed.map((p) => p.record));
+    } catch (e) {
+      if (!(e instanceof HubError) || e.retriable || parsed.length === 0) throw e;
+      this.log.error(`batch of ${parsed.length} failed (${e.message}): applying one by one`);
+      for (const { m, record } of parsed) {
+        try {
+          await this.applyAll([record]);
+        } catch (one) {
+          if (!(one instanceof HubError) || one.retriable) throw one;
+          await this.quarantine(m, one.code, one.message, record.slice);
+        }
+      }
+    }
+    this.publisher.backlog = backlog || ingestBacklog;
+    this.publisher.kick();
+  }
+
+  private problem(slice: FeedSlice): string | undefined {
+    let layout;
+    try {
+      layout = this.ctx.layouts.get(slice.group);
+    } catch {
+      return `group "${slice.group}" is not a 2025 province`;
+    }
+    return sliceProblem(layout, {
+      source: slice.source,
+      feedId: slice.feedId,
+      sentAt: slice.sentAt,
+      period: slice.period,
+      status: slice.status,
+      observations: slice.observations,
+    });
+  }
+
+  private async applyAll(records: SliceRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const r = await this.serial.run(() => this.handler.apply(records));
+    this.counters.slices += r.slices;
+    this.counters.duplicates += r.duplicates;
+    this.counters.observations += r.observations;
+    METRICS.feedsConsumed.inc({ service: 'aggregator' }, r.slices);
+    METRICS.observationsConsumed.inc({ service: 'aggregator' }, r.observations);
+    this.log.debug?.(
+      `applied ${r.fresh} slice(s) (${r.duplicates} seen before), ${r.observations} observation(s), ${r.cellsChanged} changed`,
+    );
+  }
+
+  private async quarantine(
+    m: ConsumedMessage,
+    code: string,
+    reason: string,
+    slice?: FeedSlice,
+  ): Promise<void> {
+    this.counters.quarantined++;
+    METRICS.feedsRejected.inc({ service: 'aggregator', code });
+    this.log.error({
+      message: `quarantined to ${TOPICS.dlq}: ${reason}`,
+      topic: m.topic,
+      partition: m.partition,
+      offset: m.offset,
+      source: slice?.source,
+      feedId: slice?.feedId,
+    });
+    const errors = [{ code, path: '', message: reason }];
+    const exchangeId = slice?.origin.exchangeId ?? null;
+    await this.audit.addToDlq(this.ds, [
+      {
+        exchangeId,
+        source: slice?.source ?? null,
+        feedId: slice?.feedId ?? null,
+        topic: m.topic,
+        key: m.key ?? null,
+        payload: m.value ?? Buffer.alloc(0),
+        // A slice is the hub's own record, not a feed: it cannot go through the ingest again.
+        replayable: false,
+        errorCode: code,
+        errors,
+        rejectedBy: 'aggregator',
+      },
+    ]);
+    if (exchangeId)
+      await this.audit.decide(this.ds, [{ exchangeId, outcome: 'rejected', kpiKeys: [] }]);
+    await this.producer!.send({
+      topic: TOPICS.dlq,
+      acks: -1,
+      messages: [
+        {
+          key: m.key ?? null,
+          value: m.value,
+          headers: {
+            [DLQ_HEADERS.errorCode]: code,
+            [DLQ_HEADERS.errors]: JSON.stringify(errors),
+            [DLQ_HEADERS.sourceTopic]: m.topic,
+            [DLQ_HEADERS.sourcePartition]: String(m.partition),
+            [DLQ_HEADERS.sourceOffset]: m.offset,
+            [DLQ_HEADERS.rejectedAt]: new Date().toISOString(),
+            [DLQ_HEADERS.rejectedBy]: 'aggregator',
+          },
+        },
+      ],
+    });
+  }
+}

@@ -1,0 +1,115 @@
+import { GroupState, type SliceInput } from '@app/aggregation';
+import { FEED_SLICE_SCHEMA, type FeedSlice } from '@app/contract';
+import { type GroupVersion, KpiStore, SliceStore } from '@app/database';
+import { METRICS } from '@app/service';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { QueryRunner } from 'typeorm';
+import { AGGREGATOR_CONTEXT, type AggregatorContext } from '../aggregator.tokens.js';
+
+interface Cached {
+  readonly state: GroupState;
+  version: GroupVersion;
+}
+
+/** The fields of a slice record the engine reads. */
+export function sliceInput(slice: FeedSlice): SliceInput {
+  return {
+    source: slice.source,
+    feedId: slice.feedId,
+    sentAt: slice.sentAt,
+    period: slice.period,
+    status: slice.status,
+    ...(slice.origin.exchangeId !== undefined ? { exchangeId: slice.origin.exchangeId } : {}),
+    observations: slice.observations,
+  };
+}
+
+export function parseSlice(text: string): FeedSlice | undefined {
+  try {
+    const s = JSON.parse(text) as FeedSlice;
+    return s?.schema === FEED_SLICE_SCHEMA && Array.isArray(s.observations) ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The groups this instance holds in memory. A group is only used under its row lock, and
+ * only while its stored version (slices applied, slices published) is the one it was built
+ * at: otherwise another instance changed it (a rebalance) and it is loaded again, by replaying
+ * its slices, those not yet published marking their KPI keys dirty.
+ */
+@Injectable()
+export class GroupCache {
+  private readonly log = new Logger(GroupCache.name);
+  private readonly groups = new Map<string, Cached>();
+  private readonly slices = new SliceStore();
+  private readonly kpis = new KpiStore();
+
+  constructor(@Inject(AGGREGATOR_CONTEXT) private readonly ctx: AggregatorContext) {}
+
+  /** The group as stored at `version`; call with the group's row locked. */
+  async current(q: QueryRunner, group: string, version: GroupVersion): Promise<GroupState> {
+    const c = this.groups.get(group);
+    if (c && c.version.applied === version.applied && c.version.published === version.published)
+      return c.state;
+    return this.load(q, group, version);
+  }
+
+  /** After a commit: the version the in-memory state now corresponds to. */
+  setVersion(group: string, version: GroupVersion): void {
+    const c = this.groups.get(group);
+    if (c) c.version = version;
+  }
+
+  drop(group: string): void {
+    this.groups.delete(group);
+  }
+
+  held(): string[] {
+    return [...this.groups.keys()];
+  }
+
+  dirty(): GroupState[] {
+    return [...this.groups.values()].filter((c) => c.state.isDirty).map((c) => c.state);
+  }
+
+  /** Observations held in memory, over all groups. */
+  cells(): number {
+    let n = 0;
+    for (const c of this.groups.values()) n += c.state.cellCount;
+    return n;
+  }
+
+  private async load(q: QueryRunner, group: string, version: GroupVersion): Promise<GroupState> {
+    const began = Date.now();
+    this.groups.delete(group);
+    const state = new GroupState(this.ctx.layouts.get(group));
+    let after = 0;
+    let count = 0;
+    for (;;) {
+      const page = await this.slices.slices(q, group, after, 500);
+      for (const row of page) {
+        const slice = parseSlice(row.payload);
+        if (!slice) throw new Error(`stored slice ${group}#${row.seq} is not a feed slice`);
+        state.apply(sliceInput(slice), row.seq > version.published);
+        after = row.seq;
+        count++;
+      }
+      if (page.length < 500) break;
+    }
+    const g = state.layout;
+    const codes2008 = g.u2008.codes.filter((_, i) => i !== g.virtual2008);
+    state.loadPublished([
+      ...(await this.kpis.published(q, '2008', codes2008)),
+      ...(await this.kpis.published(q, '2025', g.u2025.codes)),
+    ]);
+    this.groups.set(group, { state, version });
+    METRICS.groupLoads.inc();
+    if (count > 0)
+      this.log.log(
+        `loaded group ${group}: ${count} slice(s), ${state.cellCount} observation(s)${state.isDirty ? ', KPI changes to publish' : ''} in ${Date.now() - began} ms`,
+      );
+    return state;
+  }
+}

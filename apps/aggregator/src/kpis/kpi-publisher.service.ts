@@ -1,0 +1,142 @@
+import { HUB_CONFIG, type HubConfig } from '@app/config';
+import { DATA_SOURCE, RegistryStore, SliceStore } from '@app/database';
+import { METRICS } from '@app/service';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { GroupCache } from '../groups/group-cache.service.js';
+import { Serial } from '../groups/serial.js';
+import { OutboxRelay } from '../outbox/outbox-relay.service.js';
+import { PublishKpisHandler } from './publish-kpis.handler.js';
+
+/**
+ * Decides when a group's dirty KPI keys are published: at once when the hub has nothing
+ * waiting (a steady trickle of feeds: every batch's changes go out within milliseconds), and
+ * while it works through a backlog (its own lag, or the ingest's) only when the oldest
+ * unpublished change is KPI_FLUSH_MAX_DELAY_MS old, so that a key moved by a thousand feeds
+ * of a backfill gets one event, not a thousand. Also publishes what a crash or a rebalance
+ * left unpublished in the groups this instance now owns.
+ */
+@Injectable()
+export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger(KpiPublisher.name);
+  private readonly registry = new RegistryStore();
+  private readonly slices = new SliceStore();
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+  /** Owns a group: set from the consumer's assignment. */
+  private owns: (group: string) => boolean = () => true;
+  /** More is waiting: the consumer's lag, or the ingest's as the last slices said. */
+  backlog = false;
+  readonly status = {
+    flushes: 0,
+    events: 0,
+    lastFlushAt: null as string | null,
+    lastError: null as string | null,
+  };
+
+  constructor(
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    private readonly cache: GroupCache,
+    private readonly handler: PublishKpisHandler,
+    private readonly serial: Serial,
+    private readonly relay: OutboxRelay,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => this.kick(), 100);
+    this.timer.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Publishes what is due, unless a round is already running (it then runs once more). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.publishDue().finally(() => (this.running = undefined));
+  }
+
+  /** Dirty groups, oldest change first. */
+  pending(): { groups: number; oldestMs: number | null } {
+    const dirty = this.cache.dirty();
+    const oldest = Math.min(...dirty.map((s) => s.dirtySince!));
+    return { groups: dirty.length, oldestMs: dirty.length ? Date.now() - oldest : null };
+  }
+
+  private async publishDue(): Promise<void> {
+    do {
+      this.again = false;
+      const now = Date.now();
+      const maxDelay = this.config.KPI_FLUSH_MAX_DELAY_MS;
+      const due = this.cache
+        .dirty()
+        .filter((s) => !this.backlog || now - s.dirtySince! >= maxDelay)
+        .sort((a, b) => a.dirtySince! - b.dirtySince!)
+        .map((s) => s.code);
+      METRICS.dirtyGroups.set(this.cache.dirty().length);
+      if (due.length === 0) return;
+      await this.publish(due);
+    } while (this.again && !this.stopped);
+  }
+
+  private async publish(groups: readonly string[]): Promise<void> {
+    try {
+      const registry = await this.registry.load(this.ds);
+      for (const g of groups) {
+        if (this.stopped) return;
+        const r = await this.serial.run(() => this.handler.publish(g, registry));
+        this.status.flushes++;
+        this.status.events += r.events;
+        this.status.lastFlushAt = new Date().toISOString();
+        if (r.events > 0) {
+          this.relay.wake();
+          this.log.debug?.(`group ${g}: ${r.evaluated} key(s) evaluated, ${r.events} event(s)`);
+        }
+      }
+      this.status.lastError = null;
+    } catch (e) {
+      // The group stays dirty and is tried again on the next round.
+      this.status.lastError = (e as Error).message;
+      this.log.error(`publishing KPI changes failed, trying again: ${this.status.lastError}`);
+    }
+  }
+
+  /**
+   * After a rebalance: forget the groups of partitions this instance no longer reads (their
+   * new owner loads them), and publish what is unpublished in the ones it now owns.
+   */
+  assigned(owns: (group: string) => boolean): void {
+    this.owns = owns;
+    void this.serial
+      .run(async () => {
+        for (const g of this.cache.held()) if (!owns(g)) this.cache.drop(g);
+      })
+      .then(() => this.recover())
+      .catch((e: unknown) => this.log.error(`after the rebalance: ${(e as Error).message}`));
+  }
+
+  private async recover(): Promise<void> {
+    const left = (await this.slices.unpublished(this.ds)).filter((g) => this.owns(g));
+    if (left.length === 0) return;
+    this.log.log(
+      `publishing what was left unpublished in ${left.length} group(s): ${left.join(', ')}`,
+    );
+    await this.publish(left);
+  }
+}

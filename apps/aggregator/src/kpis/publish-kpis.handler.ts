@@ -1,0 +1,129 @@
+import { GroupFlush } from '@app/aggregation';
+import { applicableTarget, KPIS, type SourceRegistry } from '@app/catalogue';
+import {
+  AuditStore,
+  DATA_SOURCE,
+  KpiStore,
+  SliceStore,
+  TargetStore,
+  toKpiEvent,
+} from '@app/database';
+import { METRICS } from '@app/service';
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { AGGREGATOR_CONTEXT, type AggregatorContext } from '../aggregator.tokens.js';
+import { classify } from '../feeds/transient.js';
+import { GroupCache } from '../groups/group-cache.service.js';
+import { storedRevision } from './kpi-event.factory.js';
+
+export interface PublishResult {
+  readonly group: string;
+  readonly evaluated: number;
+  readonly events: number;
+  /** Where the time went, ms: evaluating keys, building events, waiting for their writes. */
+  readonly ms?: { readonly compute: number; readonly events: number; readonly write: number };
+}
+
+/** Keys per statement round: bounds the memory a large group's flush takes. */
+const CHUNK = 2_000;
+
+/**
+ * Publishes one group's changed KPI keys, in one Postgres transaction under the group's row
+ * lock: each changed key's next revision goes to `kpi_value` and, with its event, to the
+ * change log (the outbox) tagged with this flush, so a key gets at most one event per flush;
+ * the audit log learns which keys each exchange changed; the group's published sequence
+ * catches up with its applied one. Only after the commit does the in-memory state record the
+ * keys as published.
+ */
+@Injectable()
+export class PublishKpisHandler {
+  private readonly slices = new SliceStore();
+  private readonly kpis = new KpiStore();
+  private readonly targets = new TargetStore();
+  private readonly audit = new AuditStore();
+
+  constructor(
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(AGGREGATOR_CONTEXT) private readonly ctx: AggregatorContext,
+    private readonly cache: GroupCache,
+  ) {}
+
+  async publish(
+    group: string,
+    registry: SourceRegistry,
+    heartbeat?: () => Promise<void>,
+  ): Promise<PublishResult> {
+    const began = process.hrtime.bigint();
+    const q = this.ds.createQueryRunner();
+    let flush: GroupFlush | undefined;
+    let applied = 0;
+    const ms = { compute: 0, events: 0, write: 0 };
+    try {
+      await q.connect();
+      await q.startTransaction('READ COMMITTED');
+      const v = (await this.slices.lockGroups(q, [group])).get(group);
+      if (!v) throw new Error(`aggregation group ${group} is not registered`);
+      applied = v.applied;
+      const state = await this.cache.current(q, group, v);
+      if (!state.isDirty) {
+        if (v.published !== v.applied) await this.slices.setPublished(q, group, v.applied);
+        await q.commitTransaction();
+        this.cache.setVersion(group, { applied: v.applied, published: v.applied });
+        return { group, evaluated: 0, events: 0 };
+      }
+      flush = new GroupFlush(state, { registry });
+      let flushId: number | undefined;
+      const now = new Date();
+      const g = state.layout;
+      const targets = await this.targets.load(q, Object.keys(KPIS), [
+        ...g.u2008.codes.filter((_, i) => i !== g.virtual2008),
+        ...g.u2025.codes,
+      ]);
+      // PostgreSQL writes one chunk while the next is computed.
+      let writing: Promise<void> | undefined;
+      const chunks = flush.chunks(CHUNK);
+      for (;;) {
+        let t = performance.now();
+        const next = chunks.next();
+        ms.compute += performance.now() - t;
+        if (next.done) break;
+        t = performance.now();
+        const rows = next.value.map((c) => storedRevision(c, this.ctx.units, now));
+        const payloads = rows.map((r) =>
+          JSON.stringify(toKpiEvent(r, applicableTarget(targets, r))),
+        );
+        ms.events += performance.now() - t;
+        t = performance.now();
+        if (flushId === undefined) {
+          flushId = await this.kpis.nextFlushId(q);
+          await this.kpis.lockChangeLog(q);
+        }
+        await writing;
+        writing = this.kpis.writeChanges(q, rows, payloads, flushId);
+        writing.catch(() => undefined); // awaited below; this only keeps it from being unhandled
+        ms.write += performance.now() - t;
+        await heartbeat?.();
+      }
+      const t = performance.now();
+      await writing;
+      ms.write += performance.now() - t;
+      const attribution = flush.attribution();
+      await this.audit.addKpiKeys(
+        q,
+        [...attribution].map(([exchangeId, a]) => ({ exchangeId, count: a.count, keys: a.keys })),
+      );
+      await this.slices.setPublished(q, group, v.applied);
+      await q.commitTransaction();
+    } catch (e) {
+      if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
+      throw classify(e);
+    } finally {
+      await q.release();
+    }
+    flush.commit();
+    this.cache.setVersion(group, { applied, published: applied });
+    METRICS.kpiEventsWritten.inc(flush.changes);
+    METRICS.kpiFlushDuration.observe(Number(process.hrtime.bigint() - began) / 1e9);
+    return { group, evaluated: flush.evaluated, events: flush.changes, ms };
+  }
+}

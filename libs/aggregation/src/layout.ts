@@ -1,0 +1,145 @@
+/**
+ * The units of one aggregation group as dense indexes. A group is a 2025 province together
+ * with the 2008 provinces that went into it (all 63 went whole into one): every observation
+ * a KPI key can read lies within one group, so a group's state lives in one place.
+ */
+import type { AdminUnits, AreaLevel, BoundarySet } from '@app/catalogue';
+
+export const LEVEL = { commune: 0, district: 1, province: 2, virtual: 3 } as const;
+const LEVEL_OF: Record<AreaLevel, number> = LEVEL;
+
+/** One boundary set's units of a group, numbered bottom-up: communes, districts, provinces. */
+export interface UnitLayout {
+  readonly bs: BoundarySet;
+  readonly size: number;
+  readonly codes: readonly string[];
+  readonly level: Uint8Array;
+  /** The enclosing unit in the same boundary set, or -1. */
+  readonly parent: Int32Array;
+  /** Children for roll-ups: `childList[childStart[i] .. childStart[i + 1])`. */
+  readonly childStart: Int32Array;
+  readonly childList: Int32Array;
+  /** The code of each node's province in this boundary set (the group's, for the virtual node). */
+  readonly provinceCode: readonly string[];
+  readonly indexOf: ReadonlyMap<string, number>;
+}
+
+export interface GroupLayout {
+  /** The 2025 province code. */
+  readonly code: string;
+  /**
+   * The 2008 units, plus a last, virtual node: the 2025 province seen from 2008-era periods,
+   * whose children are the old provinces. January to June 2025 reach the year 2025 through it,
+   * and so do 2025-era keys that fall back on an older population.
+   */
+  readonly u2008: UnitLayout;
+  readonly u2025: UnitLayout;
+  /** Index of the virtual node in `u2008`. */
+  readonly virtual2008: number;
+  /** Index of the province itself in `u2025`. */
+  readonly province2025: number;
+}
+
+export const unitsOf = (g: GroupLayout, bs: BoundarySet): UnitLayout =>
+  bs === '2008' ? g.u2008 : g.u2025;
+
+interface RawUnit {
+  readonly code: string;
+  readonly level: number;
+  readonly parent?: string;
+  readonly province: string;
+}
+
+function build(bs: BoundarySet, raw: RawUnit[]): UnitLayout {
+  const sorted = [...raw].sort((a, b) => a.level - b.level || (a.code < b.code ? -1 : 1));
+  const indexOf = new Map(sorted.map((u, i) => [u.code, i]));
+  const n = sorted.length;
+  const level = new Uint8Array(n);
+  const parent = new Int32Array(n).fill(-1);
+  const counts = new Int32Array(n + 1);
+  const rollupParent = new Int32Array(n).fill(-1);
+  sorted.forEach((u, i) => {
+    level[i] = u.level;
+    const p = u.parent !== undefined ? indexOf.get(u.parent) : undefined;
+    if (p !== undefined) {
+      rollupParent[i] = p;
+      if (u.level !== LEVEL.province) parent[i] = p;
+    }
+    if (p !== undefined) counts[p + 1]!++;
+  });
+  for (let i = 0; i < n; i++) counts[i + 1]! += counts[i]!;
+  const childStart = counts.slice();
+  const fill = counts.slice(0, n);
+  const childList = new Int32Array(counts[n]!);
+  for (let i = 0; i < n; i++) {
+    const p = rollupParent[i]!;
+    if (p >= 0) childList[fill[p]!++] = i;
+  }
+  return {
+    bs,
+    size: n,
+    codes: sorted.map((u) => u.code),
+    level,
+    parent,
+    childStart,
+    childList,
+    provinceCode: sorted.map((u) => u.province),
+    indexOf,
+  };
+}
+
+/** Every group of the admin-unit lists, built once; `groupOf` places a unit in its group. */
+export class GroupLayouts {
+  private readonly groups = new Map<string, GroupLayout>();
+
+  constructor(readonly units: AdminUnits) {
+    const raw2008 = new Map<string, RawUnit[]>();
+    const raw2025 = new Map<string, RawUnit[]>();
+    const push = (m: Map<string, RawUnit[]>, g: string, u: RawUnit): void => {
+      const list = m.get(g);
+      if (list) list.push(u);
+      else m.set(g, [u]);
+    };
+    for (const u of units.all('2025'))
+      push(raw2025, u.province, {
+        code: u.code,
+        level: LEVEL_OF[u.level],
+        ...(u.parent !== undefined ? { parent: u.parent } : {}),
+        province: u.province,
+      });
+    for (const u of units.all('2008')) {
+      const g = units.newProvinceOf(u.province);
+      if (g === undefined)
+        throw new Error(`2008 province ${u.province} has no 2025 successor in the crosswalk`);
+      push(raw2008, g, {
+        code: u.code,
+        level: LEVEL_OF[u.level],
+        // Old provinces roll up into the virtual node of their 2025 province.
+        parent: u.parent ?? `=${g}`,
+        province: u.province,
+      });
+    }
+    for (const [g, list] of raw2025) {
+      const old = raw2008.get(g) ?? [];
+      const u2008 = build('2008', [...old, { code: `=${g}`, level: LEVEL.virtual, province: g }]);
+      const u2025 = build('2025', list);
+      this.groups.set(g, {
+        code: g,
+        u2008,
+        u2025,
+        virtual2008: u2008.indexOf.get(`=${g}`)!,
+        province2025: u2025.indexOf.get(g)!,
+      });
+    }
+  }
+
+  get(group: string): GroupLayout {
+    const g = this.groups.get(group);
+    if (!g) throw new Error(`no aggregation group ${group}`);
+    return g;
+  }
+
+  codes(): string[] {
+    return [...this.groups.keys()].sort();
+  }
+}

@@ -1,0 +1,151 @@
+import { type BoundarySet, boundarySetOf, mustParsePeriod } from '@app/catalogue';
+import type { KpiEvent } from '@app/contract';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { valuesChunks } from './sql.js';
+
+type Db = DataSource | QueryRunner;
+
+/** A KPI key's revision, as the aggregator writes it (and `toKpiEvent` makes its event). */
+export interface StoredKpi {
+  readonly kpi: string;
+  readonly area: string;
+  readonly period: string;
+  readonly bs: string;
+  readonly year: number;
+  readonly areaName: string;
+  readonly unit: string;
+  readonly value: number | null;
+  readonly numerator: number | null;
+  readonly denominator: number | null;
+  readonly denominatorPeriod: string | null;
+  readonly status: 'final' | 'provisional';
+  readonly completeness: { readonly expected: string[]; readonly reported: string[] };
+  readonly inputs: readonly unknown[];
+  readonly note: string | null;
+  readonly yearToDate: number | null;
+  readonly revision: number;
+  readonly eventId: string;
+  readonly computedAt: string;
+}
+
+/** What the engine needs of a published key to tell whether it changed. */
+export interface PublishedRow {
+  readonly kpi: string;
+  readonly bs: '2008' | '2025';
+  readonly area: string;
+  readonly period: string;
+  readonly numerator: number | null;
+  readonly denominator: number | null;
+  readonly status: 'final' | 'provisional';
+  readonly completeness: { readonly expected: string[]; readonly reported: string[] };
+  readonly revision: number;
+}
+
+export const kpiKeyOf = (k: { kpi: string; area: string; period: string }): string =>
+  `${k.kpi}|${k.area}|${k.period}`;
+
+/**
+ * The KPI side of the aggregator and the api: `kpi_change` holds every revision, in commit
+ * order (the change feed, and the outbox the relay publishes from); a key's current state is
+ * its latest revision (view `kpi_value`).
+ */
+export class KpiStore {
+  static readonly CHANGE_LOG_LOCK = 727_003;
+
+  /**
+   * The published state of the keys of these units (one boundary set): each key's latest
+   * revision in the change log.
+   */
+  async published(db: Db, bs: BoundarySet, areas: readonly string[]): Promise<PublishedRow[]> {
+    if (areas.length === 0) return [];
+    const rows: { payload: string }[] = await db.query(
+      `SELECT DISTINCT ON (kpi, area, period) payload FROM kpi_change
+        WHERE area = ANY($1::text[]) ORDER BY kpi, area, period, revision DESC`,
+      [[...areas]],
+    );
+    const out: PublishedRow[] = [];
+    for (const { payload } of rows) {
+      const e = JSON.parse(payload) as KpiEvent;
+      // Codes were reused in 2025: a code's keys in the other boundary set are not these.
+      if (boundarySetOf(mustParsePeriod(e.period)) !== bs) continue;
+      out.push({
+        kpi: e.kpi,
+        bs,
+        area: e.area,
+        period: e.period,
+        numerator: e.numerator,
+        denominator: e.denominator,
+        status: e.status,
+        completeness: e.completeness,
+        revision: e.revision,
+      });
+    }
+    return out;
+  }
+
+  /** The id that marks one flush's changes in the change log (one batch window). */
+  async nextFlushId(q: QueryRunner): Promise<number> {
+    const [row]: { id: string }[] = await q.query(`SELECT nextval('kpi_flush_id') AS id`);
+    return Number(row!.id);
+  }
+
+  /**
+   * Takes the change-log lock until the transaction ends: change-log ids then follow commit
+   * order, so a reader's cursor (`id > after`) never steps over a row committed later.
+   * Take it just before the first `writeChanges` of the transaction.
+   */
+  async lockChangeLog(q: QueryRunner): Promise<void> {
+    await q.query('SELECT pg_advisory_xact_lock($1)', [KpiStore.CHANGE_LOG_LOCK]);
+  }
+
+  /** Appends revisions, each with its serialised event, to the change log. */
+  async writeChanges(
+    q: QueryRunner,
+    rows: readonly StoredKpi[],
+    payloads: readonly string[],
+    flushId: number,
+  ): Promise<void> {
+    const indexed = rows.map((r, i) => [r, payloads[i]!] as const);
+    for (const chunk of valuesChunks(indexed, 6, ([r, payload]) => [
+      r.kpi,
+      r.area,
+      r.period,
+      r.revision,
+      payload,
+      flushId,
+    ]))
+      await q.query(
+        `INSERT INTO kpi_change (kpi, area, period, revision, payload, flush_id)
+         VALUES ${chunk.sql}`,
+        chunk.params,
+      );
+  }
+
+  /** Every revision after a change-log id, in commit order: the change feed's pages. */
+  async changes(db: Db, after: string, limit: number): Promise<{ id: string; payload: string }[]> {
+    // Order by the column, not the text alias: '100000' sorts before '99999'.
+    return db.query(
+      `SELECT c.id::text AS id, c.payload FROM kpi_change c
+        WHERE c.id > $1::bigint ORDER BY c.id LIMIT $2`,
+      [after, limit],
+    );
+  }
+
+  /**
+   * The current events of keys (view `kpi_value`: each key's latest revision), as published,
+   * in area, period, KPI order. `where` is SQL over `v` (kpi_value) with $1.. for `args`.
+   */
+  async currentEvents(
+    db: Db,
+    where: string,
+    args: readonly unknown[],
+    limit: number,
+  ): Promise<string[]> {
+    const rows: { payload: string }[] = await db.query(
+      `SELECT v.payload FROM kpi_value v ${where ? `WHERE ${where}` : ''}
+        ORDER BY v.area, v.period, v.kpi LIMIT ${Math.floor(limit)}`,
+      [...args],
+    );
+    return rows.map((r) => r.payload);
+  }
+}

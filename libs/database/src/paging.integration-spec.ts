@@ -1,0 +1,94 @@
+/**
+ * Cursors over bigint ids handed out as text: every page must follow the ids' numeric order,
+ * or a reader steps over rows once ids grow a digit ('100' sorts before '99' as text). The
+ * relay, the change feed, the audit log and the DLQ list all page like this.
+ */
+import { freshDatabase } from '@app/testing';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { AuditStore } from './audit-store.js';
+import { createDataSource, runMigrations } from './data-source.js';
+import { KpiStore } from './kpi-store.js';
+import { OutboxStore } from './outbox-store.js';
+
+let ds: DataSource;
+let q: QueryRunner;
+
+beforeAll(async () => {
+  ds = await createDataSource(await freshDatabase('it_paging')).initialize();
+  await runMigrations(ds);
+  q = ds.createQueryRunner();
+  await q.connect();
+});
+afterAll(async () => {
+  await q?.release();
+  await ds?.destroy();
+});
+
+async function pageAll(page: (after: string) => Promise<{ id: string }[]>): Promise<string[]> {
+  const seen: string[] = [];
+  let after = '0';
+  for (;;) {
+    const rows = await page(after);
+    if (rows.length === 0) return seen;
+    seen.push(...rows.map((r) => r.id));
+    after = rows.at(-1)!.id;
+  }
+}
+
+const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => String(i + 1));
+
+describe('paging by id', () => {
+  it('relays every change-log row once, in id order, across 99 -> 100', async () => {
+    await q.query(
+      `INSERT INTO kpi_change (kpi, area, period, revision, payload)
+       SELECT 'MBB_SUB_P100', lpad(i::text, 5, '0'), '2024-01', 1, '{}'
+         FROM generate_series(1, 120) AS i`,
+    );
+    const store = new OutboxStore();
+    expect(await pageAll((after) => store.pending(q, after, 7))).toEqual(ids(120));
+    expect(await pageAll((after) => new KpiStore().changes(ds, after, 7))).toEqual(ids(120));
+  });
+
+  it('lists every exchange and DLQ entry once, in id order, across 9 -> 10', async () => {
+    const audit = new AuditStore();
+    const made = [];
+    for (let i = 0; i < 23; i++)
+      made.push(
+        await audit.recordOne(ds, {
+          channel: 'http',
+          source: 'viettel',
+          feedId: `f-${i}`,
+          topic: null,
+          partition: null,
+          offset: null,
+          sizeBytes: 10,
+          contentSha256: null,
+          outcome: 'rejected',
+        }),
+      );
+    await audit.addToDlq(
+      ds,
+      made.map((exchangeId) => ({
+        exchangeId,
+        source: 'viettel',
+        feedId: null,
+        topic: null,
+        key: null,
+        payload: Buffer.from('x'),
+        replayable: false,
+        errorCode: 'MALFORMED_JSON',
+        errors: [],
+        rejectedBy: 'ingest',
+      })),
+    );
+    const exchanges = await pageAll(
+      async (after) =>
+        (await audit.exchanges(ds, { after, limit: 4 })) as unknown as { id: string }[],
+    );
+    expect(exchanges).toEqual(made);
+    const dlq = await pageAll(
+      async (after) => (await audit.dlq(ds, { after, limit: 4 })) as unknown as { id: string }[],
+    );
+    expect(dlq).toEqual(ids(23));
+  });
+});
