@@ -163,6 +163,7 @@ async function startService(name, port, instance = '') {
       API_PORT: '14000',
       INGEST_PORT: '14001',
       AGGREGATOR_PORT: String(port),
+      ...(args['flush-delay'] ? { KPI_FLUSH_MAX_DELAY_MS: String(args['flush-delay']) } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -223,14 +224,6 @@ function cpuNow() {
   out.bench = cpuSeconds(process.pid);
   return out;
 }
-async function memoryOf(port) {
-  try {
-    const r = await fetch(`http://127.0.0.1:${port}/health`);
-    return (await r.json()).checks.memory.detail;
-  } catch {
-    return null;
-  }
-}
 function peakRssMb(pid) {
   try {
     const line = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -285,14 +278,23 @@ try {
     );
     const elapsed = (Date.now() - t0) / 1000;
     const applied = Math.min(1, s.slices / expectedSlices);
-    const mem = await memoryOf(14002);
+    const rssOf = (name) => {
+      const svc = started.services.find((x) => x.name === name);
+      try {
+        const line = readFileSync(`/proc/${svc.child.pid}/status`, 'utf8')
+          .split('\n')
+          .find((l) => l.startsWith('VmRSS'));
+        return Math.round(Number(line.split(/\s+/)[1]) / 1024);
+      } catch {
+        return null;
+      }
+    };
     timeline.push({
       s: Math.round(elapsed * 10) / 10,
       slices: s.slices,
       eventsWritten: Number(s.written),
       eventsPublished: Number(s.relayed ?? 0),
-      aggregatorRssMb: mem?.rssMb ?? null,
-      aggregatorHeapMb: mem?.heapUsedMb ?? null,
+      rssMb: Object.fromEntries(started.services.map((x) => [x.name, rssOf(x.name)])),
     });
     progress(
       `${elapsed.toFixed(0)} s: feeds applied ${s.slices}/${expectedSlices} (${fmt((observations * applied) / elapsed)} obs/s), ` +
@@ -306,7 +308,7 @@ try {
       throw new Error(
         `backfill not done after ${elapsed.toFixed(0)} s (${s.slices}/${expectedSlices} slices, ${s.unpublished} groups unpublished, ${s.relayed}/${s.written} events published); service logs in ${logDir}`,
       );
-    await sleep(500);
+    await sleep(1_000);
   }
   const backfillSeconds = (new Date(done.relayed_at).getTime() - t0) / 1000;
   const cpu1 = cpuNow();
@@ -634,6 +636,9 @@ try {
       `\n\nwritten ${file}\n`,
   );
   process.exitCode = wrong || topicWrong ? 1 : 0;
+} catch (e) {
+  say(`failed: ${e?.stack ?? e}`);
+  process.exitCode = 1;
 } finally {
   await cleanup();
 }

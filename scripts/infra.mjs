@@ -318,6 +318,11 @@ async function servePostgres(profileName) {
       'max_connections=200',
       '-c',
       'shared_buffers=256MB',
+      // Backfills write gigabytes of change log: fewer checkpoints, fewer full-page images.
+      '-c',
+      'max_wal_size=4GB',
+      '-c',
+      'checkpoint_timeout=15min',
     ],
     onLog: (m) => process.stdout.write(m),
     onError: (m) => process.stdout.write(`${m}\n`),

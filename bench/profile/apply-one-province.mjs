@@ -125,6 +125,10 @@ console.log(
   Math.round(globalThis.__kc),
   'ms',
 );
+if (globalThis.gc) {
+  globalThis.gc();
+  console.log(`after a full GC: ${mb()}`);
+}
 await ds.destroy();
 const drop = new pg.Client(base);
 await drop.connect();

@@ -878,45 +878,54 @@ export class GroupFlush {
     const out = new Map<string, Attribution>();
     const st = this.state;
     const g = st.layout;
-    const seen = new Map<string, Uint32Array>();
-    const touched: { key: string; year: number; bs: BoundarySet; idx: number; level: number }[] =
-      [];
+    /** Per (year, boundary set): what this flush emitted, and what the current slice reached. */
+    const words = new Map<number, { emitted: Uint32Array; seen: Uint32Array }>();
+    const wordsOf = (year: number, bs: BoundarySet) => {
+      const k = year * 2 + (bs === '2008' ? 0 : 1);
+      let w = words.get(k);
+      if (w === undefined) {
+        const emitted = this.emitted.get(`${year}.${bs}`);
+        w = emitted ? { emitted, seen: new Uint32Array(emitted.length) } : undefined;
+        words.set(k, w ?? { emitted: EMPTY, seen: EMPTY });
+      }
+      return w && w.emitted.length ? w : undefined;
+    };
+    const touched: { year: number; bs: BoundarySet; idx: number; level: number }[] = [];
     for (const p of st.pending) {
       const a = out.get(p.exchangeId) ?? { count: 0, keys: [] };
       out.set(p.exchangeId, a);
-      const reach = (
-        year: number,
-        slot: number,
-        bs: BoundarySet,
-        u: number,
-        mask: number,
-      ): void => {
-        const key = `${year}.${bs}`;
-        const em = this.emitted.get(key);
-        if (!em) return;
-        let sn = seen.get(key);
-        if (!sn) seen.set(key, (sn = new Uint32Array(em.length)));
-        const idx = u * SLOTS + slot;
-        const fresh = mask & em[idx]! & ~sn[idx]!;
-        if (fresh === 0) return;
-        if (sn[idx] === 0) touched.push({ key, year, bs, idx, level: unitsOf(g, bs).level[u]! });
-        sn[idx]! |= fresh;
-      };
       const units = unitsOf(g, p.bs);
+      // The (year, slot) cells a change of this slice reaches, with their boundary sets.
+      const targets = (reference: boolean) => {
+        const list: {
+          year: number;
+          slot: number;
+          bs: BoundarySet;
+          w: { emitted: Uint32Array; seen: Uint32Array };
+        }[] = [];
+        for (const y of reference ? st.years.filter((y) => y >= p.year) : [p.year])
+          for (const slot of reference ? ALL : ANCESTOR_SLOTS[p.slot]!) {
+            const kbs = slotBoundarySet(y, slot);
+            if (kbs !== p.bs && p.bs !== '2008') continue;
+            const w = wordsOf(y, kbs);
+            if (w) list.push({ year: y, slot, bs: kbs, w });
+          }
+        return list;
+      };
+      const plain = targets(false);
+      let reference: ReturnType<typeof targets> | undefined;
       for (const packed of p.cells) {
         const unit = packed >> 5;
         const m = packed & 31;
         const mask = KPI_MASK_OF_MEASURE[m]!;
-        const reference = MEASURE_DEFS[m]!.time === 'reference';
-        for (const y of reference ? st.years.filter((y) => y >= p.year) : [p.year])
-          for (const s of reference ? ALL : ANCESTOR_SLOTS[p.slot]!) {
-            const kbs = slotBoundarySet(y, s);
-            if (kbs === p.bs)
-              for (let x = unit; x >= 0; x = units.parent[x]!) reach(y, s, kbs, x, mask);
-            else if (p.bs === '2008') reach(y, s, '2025', g.province2025, mask);
-          }
+        const list = MEASURE_DEFS[m]!.time === 'reference' ? (reference ??= targets(true)) : plain;
+        for (const t of list) {
+          if (t.bs === p.bs)
+            for (let x = unit; x >= 0; x = units.parent[x]!) this.reach(t, x, mask, touched, g);
+          else this.reach(t, g.province2025, mask, touched, g);
+        }
       }
-      // Coarsest areas first, then by area code, period and KPI.
+      // Coarsest areas first, then by period and area code, then KPI.
       touched.sort(
         (x, y) =>
           y.level - x.level ||
@@ -925,25 +934,46 @@ export class GroupFlush {
           x.idx - y.idx,
       );
       for (const t of touched) {
-        const sn = seen.get(t.key)!;
-        let bits = sn[t.idx]!;
-        sn[t.idx] = 0;
+        const w = wordsOf(t.year, t.bs)!;
+        let bits = w.seen[t.idx]!;
+        w.seen[t.idx] = 0;
         const ul = unitsOf(g, t.bs);
         const u = Math.floor(t.idx / SLOTS);
-        const s = t.idx % SLOTS;
+        const slot = t.idx % SLOTS;
         for (let k = 0; bits !== 0; k++, bits >>>= 1) {
           if ((bits & 1) === 0) continue;
           a.count++;
           if (a.keys.length < ATTRIBUTED_KEYS)
-            a.keys.push(`${KPI_CODES[k]}|${ul.codes[u]}|${periodCode(t.year, s)}`);
+            a.keys.push(`${KPI_CODES[k]}|${ul.codes[u]}|${periodCode(t.year, slot)}`);
         }
       }
       touched.length = 0;
     }
     return out;
   }
+
+  private reach(
+    t: {
+      year: number;
+      slot: number;
+      bs: BoundarySet;
+      w: { emitted: Uint32Array; seen: Uint32Array };
+    },
+    u: number,
+    mask: number,
+    touched: { year: number; bs: BoundarySet; idx: number; level: number }[],
+    g: GroupState['layout'],
+  ): void {
+    const idx = u * SLOTS + t.slot;
+    const fresh = mask & t.w.emitted[idx]! & ~t.w.seen[idx]!;
+    if (fresh === 0) return;
+    if (t.w.seen[idx] === 0)
+      touched.push({ year: t.year, bs: t.bs, idx, level: unitsOf(g, t.bs).level[u]! });
+    t.w.seen[idx]! |= fresh;
+  }
 }
 
+const EMPTY = new Uint32Array(0);
 const ALL: readonly number[] = Array.from({ length: SLOTS }, (_, s) => s);
 
 export function valueOf(

@@ -91,9 +91,17 @@ export class HubConfig {
   OUTBOX_POLL_MS = 250;
 
   /**
-   * While the hub works through a backlog, how long a KPI change may wait to be published,
-   * ms: changes in that window coalesce into one event per key. With nothing waiting, every
-   * change is published at once.
+   * KPI changes are published once feeds have stopped arriving for this long, ms (and nothing
+   * is known to be waiting): changes in between coalesce into one event per key.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  KPI_FLUSH_QUIET_MS = 100;
+
+  /**
+   * The longest a KPI change waits to be published while feeds keep arriving (a backfill),
+   * ms: changes in that window coalesce into one event per key.
    */
   @Type(() => Number)
   @IsInt()

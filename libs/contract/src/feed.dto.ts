@@ -40,10 +40,13 @@ function IsNonNegativeFinite(): PropertyDecorator {
   });
 }
 
+/** A statistics office code: 2 digits (province), 3 (district) or 5 (commune). */
+export const AREA_PATTERN = /^\d{2}(\d|\d{3})?$/;
+
 /** One observation of a feed, as operators and agencies send it (contract v1). */
 export class ObservationDto {
   @IsString()
-  @Matches(/^\d{2}(\d|\d{3})?$/, {
+  @Matches(AREA_PATTERN, {
     message:
       'area must be a statistics office code: 2 digits (province), 3 (district) or 5 (commune)',
   })
@@ -72,8 +75,37 @@ export class ObservationDto {
   qualifier?: (typeof QUALIFIERS)[number];
 }
 
-/** A feed on `lgsp.feeds.v1` (contract v1). */
-export class FeedDto {
+/**
+ * ObservationDto's rules, compiled by hand for the hot path: true only when class-validator
+ * would find nothing wrong with the observation (a test holds the two to each other). It may
+ * say false for a valid one (text outside ASCII, whose length it leaves to class-validator);
+ * a feed with any false goes through class-validator for its messages.
+ */
+export function observationIsValid(o: unknown): boolean {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return false;
+  const r = o as Record<string, unknown>;
+  for (const k in r) if (!OBSERVATION_FIELDS.has(k)) return false;
+  const { area, measure, value, items, qualifier } = r;
+  if (typeof area !== 'string' || !AREA_PATTERN.test(area)) return false;
+  if (typeof measure !== 'string' || !ASCII_1_64.test(measure)) return false;
+  if (value != null && !(typeof value === 'number' && Number.isFinite(value) && value >= 0))
+    return false;
+  if (items != null) {
+    if (!Array.isArray(items)) return false;
+    for (const i of items) if (typeof i !== 'string' || !ASCII_1_64.test(i)) return false;
+    if (new Set(items).size !== items.length) return false;
+  }
+  if (qualifier != null && !(QUALIFIERS as readonly unknown[]).includes(qualifier)) return false;
+  return true;
+}
+const OBSERVATION_FIELDS = new Set(['area', 'measure', 'value', 'items', 'qualifier']);
+const ASCII_1_64 = /^[\x00-\x7f]{1,64}$/;
+
+/**
+ * A feed's fields but its observations' own: `observations` is checked as an array of the
+ * right size. The hot path validates this, and each observation with `observationIsValid`.
+ */
+export class FeedEnvelopeDto {
   @Equals(FEED_SCHEMA)
   schema!: typeof FEED_SCHEMA;
 
@@ -99,7 +131,12 @@ export class FeedDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_OBSERVATIONS)
+  observations!: unknown[];
+}
+
+/** A feed on `lgsp.feeds.v1` (contract v1), observations and all. */
+export class FeedDto extends FeedEnvelopeDto {
   @ValidateNested({ each: true })
   @Type(() => ObservationDto)
-  observations!: ObservationDto[];
+  declare observations: ObservationDto[];
 }

@@ -1,4 +1,9 @@
-import type { DataSource, QueryRunner } from 'typeorm';
+/** Anything that runs SQL and returns rows: a TypeORM DataSource or QueryRunner, a pg client. */
+export interface Sql {
+  // Rows come back untyped, as from TypeORM's query(); callers annotate what they expect.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  query(sql: string, params?: unknown[]): Promise<any>;
+}
 
 export interface PendingEvent {
   readonly id: string;
@@ -17,7 +22,7 @@ export class OutboxStore {
   static readonly RELAY_LOCK = 727_002;
   static readonly TOPIC = 'lgsp.kpi.v1';
 
-  async tryLockRelay(q: QueryRunner): Promise<boolean> {
+  async tryLockRelay(q: Sql): Promise<boolean> {
     const [row]: { locked: boolean }[] = await q.query(
       'SELECT pg_try_advisory_lock($1) AS locked',
       [OutboxStore.RELAY_LOCK],
@@ -25,12 +30,12 @@ export class OutboxStore {
     return row?.locked === true;
   }
 
-  async unlockRelay(q: QueryRunner): Promise<void> {
+  async unlockRelay(q: Sql): Promise<void> {
     await q.query('SELECT pg_advisory_unlock($1)', [OutboxStore.RELAY_LOCK]);
   }
 
   /** The last change-log id published. */
-  async position(q: QueryRunner | DataSource): Promise<string> {
+  async position(q: Sql): Promise<string> {
     await q.query(
       `INSERT INTO relay_position (topic, last_id) VALUES ($1, 0) ON CONFLICT DO NOTHING`,
       [OutboxStore.TOPIC],
@@ -42,7 +47,7 @@ export class OutboxStore {
     return row!.last_id;
   }
 
-  async pending(q: QueryRunner, after: string, limit: number): Promise<PendingEvent[]> {
+  async pending(q: Sql, after: string, limit: number): Promise<PendingEvent[]> {
     return q.query(
       // Order by the column, not the text alias: '100000' sorts before '99999'.
       `SELECT c.id::text AS id, c.kpi || '|' || c.area || '|' || c.period AS key, c.payload
@@ -51,18 +56,22 @@ export class OutboxStore {
     );
   }
 
-  async advance(q: QueryRunner, lastId: string): Promise<void> {
+  async advance(q: Sql, lastId: string): Promise<void> {
     await q.query(
       `UPDATE relay_position SET last_id = $2::bigint, updated_at = now() WHERE topic = $1`,
       [OutboxStore.TOPIC, lastId],
     );
   }
 
-  /** Events committed and not yet published. */
-  async backlog(q: QueryRunner | DataSource): Promise<number> {
+  /**
+   * Events committed and not yet published: ids past the relay's position. Counted from the
+   * ids (dense, but for a rolled-back flush's gap), not row by row: at a million events
+   * behind, a count(*) per batch would be the relay's largest cost.
+   */
+  async backlog(q: Sql): Promise<number> {
     const [row]: { n: string }[] = await q.query(
-      `SELECT count(*) AS n FROM kpi_change
-        WHERE id > coalesce((SELECT last_id FROM relay_position WHERE topic = $1), 0)`,
+      `SELECT greatest(coalesce((SELECT max(id) FROM kpi_change), 0)
+                       - coalesce((SELECT last_id FROM relay_position WHERE topic = $1), 0), 0)::text AS n`,
       [OutboxStore.TOPIC],
     );
     return Number(row?.n ?? 0);

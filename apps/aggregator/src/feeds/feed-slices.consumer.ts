@@ -135,8 +135,7 @@ export class FeedSlicesConsumer implements OnApplicationBootstrap, BeforeApplica
         }
       }
     }
-    this.publisher.backlog = backlog || ingestBacklog;
-    this.publisher.kick();
+    this.publisher.arrived(parsed.length, backlog || ingestBacklog);
   }
 
   private problem(slice: FeedSlice): string | undefined {

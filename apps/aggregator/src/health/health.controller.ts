@@ -37,7 +37,7 @@ export class HealthController {
         ok: this.publisher.status.lastError === null,
         detail: {
           ...this.publisher.status,
-          backlog: this.publisher.backlog,
+          waiting: this.publisher.waiting,
           pending: this.publisher.pending(),
           groupsHeld: this.cache.held().length,
           observationsHeld: this.cache.cells(),

@@ -15,13 +15,21 @@ import { OutboxRelay } from '../outbox/outbox-relay.service.js';
 import { PublishKpisHandler } from './publish-kpis.handler.js';
 
 /**
- * Decides when a group's dirty KPI keys are published: at once when the hub has nothing
- * waiting (a steady trickle of feeds: every batch's changes go out within milliseconds), and
- * while it works through a backlog (its own lag, or the ingest's) only when the oldest
- * unpublished change is KPI_FLUSH_MAX_DELAY_MS old, so that a key moved by a thousand feeds
- * of a backfill gets one event, not a thousand. Also publishes what a crash or a rebalance
- * left unpublished in the groups this instance now owns.
+ * Decides when a group's dirty KPI keys are published (a debounce): once feeds have stopped
+ * arriving for a quiet period and nothing is known to be waiting (the consumer's lag, or the
+ * ingest's backlog as the last slices said, for a second), or when the oldest unpublished
+ * change is KPI_FLUSH_MAX_DELAY_MS old. The quiet period is KPI_FLUSH_QUIET_MS for a trickle
+ * of feeds, and ten times that while they stream in (more than STREAM_RATE slices in the last
+ * second), so that a pause of the sender within a backfill is not taken for its end. A
+ * trickle is published within a fraction of a second; a key moved by a thousand feeds of a
+ * backfill gets one event, not a thousand. Also publishes what a crash or a rebalance left
+ * unpublished in the groups this instance owns.
  */
+/** How long "more is waiting" holds without a new slice: then it was the last one. */
+const BACKLOG_HINT_MS = 1_000;
+/** Slices per second above which feeds count as streaming in (a backfill), not trickling. */
+const STREAM_RATE = 20;
+
 @Injectable()
 export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger(KpiPublisher.name);
@@ -34,7 +42,10 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
   /** Owns a group: set from the consumer's assignment. */
   private owns: (group: string) => boolean = () => true;
   /** More is waiting: the consumer's lag, or the ingest's as the last slices said. */
-  backlog = false;
+  private backlog = false;
+  private lastArrival = 0;
+  /** Slices applied in the last second, as (time, count). */
+  private readonly recent: [number, number][] = [];
   readonly status = {
     flushes: 0,
     events: 0,
@@ -62,6 +73,23 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
     await this.running;
   }
 
+  /** `slices` were applied; `backlog`: more are known to be waiting. */
+  arrived(slices: number, backlog: boolean): void {
+    const now = Date.now();
+    this.backlog = backlog;
+    this.lastArrival = now;
+    this.recent.push([now, slices]);
+    this.kick();
+  }
+
+  /** The quiet period that ends a burst: longer while slices stream in. */
+  private quietMs(now: number): number {
+    while (this.recent.length && this.recent[0]![0] < now - 1_000) this.recent.shift();
+    let n = 0;
+    for (const [, c] of this.recent) n += c;
+    return this.config.KPI_FLUSH_QUIET_MS * (n > STREAM_RATE ? 10 : 1);
+  }
+
   /** Publishes what is due, unless a round is already running (it then runs once more). */
   kick(): void {
     if (this.stopped) return;
@@ -70,6 +98,11 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
       return;
     }
     this.running = this.publishDue().finally(() => (this.running = undefined));
+  }
+
+  /** Whether more slices are known to be waiting. */
+  get waiting(): boolean {
+    return this.backlog && Date.now() - this.lastArrival < BACKLOG_HINT_MS;
   }
 
   /** Dirty groups, oldest change first. */
@@ -84,9 +117,11 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
       this.again = false;
       const now = Date.now();
       const maxDelay = this.config.KPI_FLUSH_MAX_DELAY_MS;
+      const since = now - this.lastArrival;
+      const quiet = since >= this.quietMs(now) && !(this.backlog && since < BACKLOG_HINT_MS);
       const due = this.cache
         .dirty()
-        .filter((s) => !this.backlog || now - s.dirtySince! >= maxDelay)
+        .filter((s) => quiet || now - s.dirtySince! >= maxDelay)
         .sort((a, b) => a.dirtySince! - b.dirtySince!)
         .map((s) => s.code);
       METRICS.dirtyGroups.set(this.cache.dirty().length);

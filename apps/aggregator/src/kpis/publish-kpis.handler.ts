@@ -6,7 +6,7 @@ import {
   KpiStore,
   SliceStore,
   TargetStore,
-  toKpiEvent,
+  serializeKpiEvent,
 } from '@app/database';
 import { METRICS } from '@app/service';
 import { Inject, Injectable } from '@nestjs/common';
@@ -90,7 +90,7 @@ export class PublishKpisHandler {
         t = performance.now();
         const rows = next.value.map((c) => storedRevision(c, this.ctx.units, now));
         const payloads = rows.map((r) =>
-          JSON.stringify(toKpiEvent(r, applicableTarget(targets, r))),
+          serializeKpiEvent(r, targets.length ? applicableTarget(targets, r) : undefined),
         );
         ms.events += performance.now() - t;
         t = performance.now();

@@ -1,0 +1,52 @@
+/**
+ * The outbox relay's thread: its own database session and Kafka producer, so that encoding
+ * and sending events never holds up the aggregator's consumer and KPI computation. Talks to
+ * the main thread by messages: `wake` and `stop` in, `status` out.
+ */
+import 'reflect-metadata';
+import { loadConfig } from '@app/config';
+import { createIdempotentProducer, kafkaProvider } from '@app/kafka';
+import { PinoNestLogger } from '@app/service';
+import { Logger } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import pg from 'pg';
+import { parentPort } from 'node:worker_threads';
+import { RelayLoop, type RelaySession } from './relay-loop.js';
+
+export type RelayMessage = { type: 'wake' } | { type: 'stop' };
+export type RelayReport =
+  | { type: 'status'; status: RelayLoop['status']; events: number; backlog: number }
+  | { type: 'stopped' };
+
+const port = parentPort!;
+const config = loadConfig();
+Logger.overrideLogger(
+  new PinoNestLogger('aggregator', config.LOG_LEVEL as 'error' | 'warn' | 'log' | 'debug'),
+);
+const kafka = kafkaProvider('aggregator-relay').useFactory(config) as Kafka;
+const producer = createIdempotentProducer(kafka);
+await producer.connect();
+
+const connect = async (): Promise<RelaySession> => {
+  const client = new pg.Client({
+    connectionString: config.DATABASE_URL,
+    application_name: 'lgsp-hub-relay',
+  });
+  await client.connect();
+  return {
+    query: async (sql, params) => (await client.query(sql, params)).rows,
+    close: () => client.end(),
+  };
+};
+const relay = new RelayLoop(connect, producer, config.OUTBOX_POLL_MS, (events, backlog) =>
+  port.postMessage({ type: 'status', status: relay.status, events, backlog } satisfies RelayReport),
+);
+port.on('message', (m: RelayMessage) => {
+  if (m.type === 'wake') relay.wake();
+  else
+    void relay
+      .stop()
+      .then(() => producer.disconnect())
+      .finally(() => port.postMessage({ type: 'stopped' } satisfies RelayReport));
+});
+relay.start();
