@@ -23,7 +23,7 @@ const config = loadConfig();
 Logger.overrideLogger(
   new PinoNestLogger('aggregator', config.LOG_LEVEL as 'error' | 'warn' | 'log' | 'debug'),
 );
-const kafka = kafkaProvider('aggregator-relay').useFactory(config) as Kafka;
+const kafka = kafkaProvider('aggregator-relay').useFactory(config);
 const producer = createIdempotentProducer(kafka);
 await producer.connect();
 
