@@ -8,7 +8,6 @@ import { loadConfig } from '@app/config';
 import { createIdempotentProducer, kafkaProvider } from '@app/kafka';
 import { PinoNestLogger } from '@app/service';
 import { Logger } from '@nestjs/common';
-import type { Kafka } from 'kafkajs';
 import pg from 'pg';
 import { parentPort } from 'node:worker_threads';
 import { RelayLoop, type RelaySession } from './relay-loop.js';
