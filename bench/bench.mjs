@@ -144,13 +144,16 @@ mkdirSync(logDir, { recursive: true });
 /** `--profile`: every service writes a V8 CPU profile into .data/prof when it stops. */
 const PROFILE = 'profile' in args || process.argv.includes('--profile');
 async function startService(name, port, instance = '') {
-  const flags = PROFILE
-    ? [
-        '--cpu-prof',
-        `--cpu-prof-dir=${join(ROOT, '.data', 'prof')}`,
-        `--cpu-prof-name=${name}${instance}.cpuprofile`,
-      ]
-    : [];
+  const flags = [
+    ...(PROFILE
+      ? [
+          '--cpu-prof',
+          `--cpu-prof-dir=${join(ROOT, '.data', 'prof')}`,
+          `--cpu-prof-name=${name}${instance}.cpuprofile`,
+        ]
+      : []),
+    ...(args[`${name}-node`] ? args[`${name}-node`].split(' ') : []),
+  ];
   const child = spawn(process.execPath, [...flags, join(ROOT, 'dist/apps', name, 'src/main.js')], {
     env: {
       ...process.env,

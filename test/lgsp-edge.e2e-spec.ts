@@ -193,8 +193,11 @@ describe('HTTP ingest', () => {
       observations: [{ area: 'Ninh Bình', measure: 'villages_mbb_covered', items: ['v1', 'v2'] }],
     };
     expect((await postFeed('/v1/feeds', key, JSON.stringify(feed))).status).toBe(202);
+    // The exchange is logged as accepted at once; the KPI keys it changed are added when they are published.
     await eventually(async () =>
-      (await exchanges(`feedId=${feed.feedId}`)).find((e) => e.outcome === 'accepted'),
+      (await exchanges(`feedId=${feed.feedId}`)).find(
+        (e) => e.outcome === 'accepted' && e.kpiKeys.length > 0,
+      ),
     );
     const again = await postFeed('/v1/feeds', key, JSON.stringify(feed));
     expect(again).toMatchObject({ status: 200, body: { outcome: 'duplicate' } });

@@ -118,13 +118,6 @@ const publishMs = performance.now() - t;
 console.log(
   `publish: ${res.evaluated} keys evaluated, ${res.events} events in ${publishMs.toFixed(0)} ms (${Math.round(res.events / (publishMs / 1000))} events/s): evaluating ${res.ms.compute.toFixed(0)} ms, building events ${res.ms.events.toFixed(0)} ms, SQL ${res.ms.write.toFixed(0)} ms; ${mb()}`,
 );
-console.log(
-  'kpi_value',
-  Math.round(globalThis.__kv),
-  'ms; kpi_change',
-  Math.round(globalThis.__kc),
-  'ms',
-);
 if (globalThis.gc) {
   globalThis.gc();
   console.log(`after a full GC: ${mb()}`);

@@ -32,6 +32,7 @@ import {
   cellOf,
 } from './group-state.js';
 import { LEVEL, type UnitLayout, unitsOf } from './layout.js';
+import { SetPool } from './set-pool.js';
 import {
   ANCESTOR_SLOTS,
   CHILD_SLOTS,
@@ -58,7 +59,8 @@ interface Dense {
   /** The series (per source) or the sources' series (merged reference and statistics). */
   readonly series: readonly (SeriesYear | undefined)[];
   readonly val: Float64Array;
-  readonly sets: (Int32Array | undefined)[] | undefined;
+  /** Item sets: >= 0 an offset in the group's pool, < 0 (-offset - 1) in this flush's. */
+  readonly sets: Int32Array | undefined;
   readonly how: Uint8Array;
   /** Stock over time: the sub-slot taken. Merged: the winning source's position in `series`. */
   readonly pick: Int8Array;
@@ -111,6 +113,17 @@ interface Expectation {
   readonly denominator: readonly number[];
 }
 
+function operandResult(): OperandResult {
+  return {
+    amount: undefined,
+    contributors: [],
+    uncovered: false,
+    actual: true,
+    stale: false,
+    fromPeriod: undefined,
+  };
+}
+
 /** Every expected source contributed (one that never reported in the group did not). */
 function covers(contributors: readonly number[], expected: readonly number[]): boolean {
   for (const e of expected) if (e < 0 || !contributors.includes(e)) return false;
@@ -129,6 +142,12 @@ export class GroupFlush {
   private readonly expectations = new Map<string, Expectation>();
   private readonly completenessCache = new Map<number, number>();
   private counts: Uint16Array;
+  /** Operand results, reused per key. */
+  private readonly numR = operandResult();
+  private readonly denR = operandResult();
+  private readonly tileR = operandResult();
+  /** Sets made by this flush's unions (cleared with the resolutions, per year). */
+  private readonly pool = new SetPool();
   private readonly touched: number[] = [];
   /** Published changes to record on commit: year, bs, kpi, index, revision, final, completeness. */
   private readonly log: number[] = [];
@@ -150,6 +169,7 @@ export class GroupFlush {
     for (const year of this.state.dirtyYears()) {
       this.dense.clear();
       this.rows.clear();
+      this.pool.length = 0;
       for (const bs of ['2008', '2025'] as const) {
         const words = this.state.dirtyWords(year, bs);
         if (!words) continue;
@@ -211,8 +231,10 @@ export class GroupFlush {
     this.evaluated++;
     const code = KPI_CODES[k]!;
     const def = KPIS[code]!;
-    const num = this.operand(def.numerator, year, bs, u, s);
-    const den = def.denominator ? this.operand(def.denominator, year, bs, u, s) : undefined;
+    const num = this.operand(def.numerator, year, bs, u, s, this.numR);
+    const den = def.denominator
+      ? this.operand(def.denominator, year, bs, u, s, this.denR)
+      : undefined;
     const numerator = num.amount ?? null;
     const denominator = den ? (den.amount ?? null) : null;
     const hasData = numerator !== null;
@@ -281,7 +303,7 @@ export class GroupFlush {
         const tb = slotBoundarySet(year, t);
         const tu = this.mapUnit(bs, u, tb);
         if (tu < 0) continue;
-        const a = this.operand(def.numerator, year, tb, tu, t).amount;
+        const a = this.operand(def.numerator, year, tb, tu, t, this.tileR).amount;
         if (a !== undefined) {
           any = true;
           sum += a;
@@ -371,29 +393,34 @@ export class GroupFlush {
 
   // ---- operands ----
 
-  private operand(op: Operand, year: number, bs: BoundarySet, u: number, s: number): OperandResult {
+  /** One operand at (year, unit, slot), into `r` (reused: a flush evaluates millions). */
+  private operand(
+    op: Operand,
+    year: number,
+    bs: BoundarySet,
+    u: number,
+    s: number,
+    r: OperandResult,
+  ): OperandResult {
+    r.amount = undefined;
+    r.contributors.length = 0;
+    r.uncovered = false;
+    r.actual = true;
+    r.stale = false;
+    r.fromPeriod = undefined;
     const m = MEASURE_INDEX.get(op.measure)!;
     const def = MEASURE_DEFS[m]!;
-    if (def.time === 'reference') return this.reference(m, year, bs, u, s);
-    if (def.time === 'none') return this.statistic(m, year, bs, u, s);
-    const r: OperandResult = {
-      amount: undefined,
-      contributors: [],
-      uncovered: false,
-      actual: true,
-      stale: false,
-      fromPeriod: undefined,
-    };
+    if (def.time === 'reference') return this.reference(m, year, bs, u, s, r);
+    if (def.time === 'none') return this.statistic(m, year, bs, u, s, r);
     const sources = this.sources(m, year);
     const dense = this.row(m, year, s);
     if (op.take === 'value') {
       let sum = 0;
       for (let i = 0; i < sources.length; i++) {
-        const src = sources[i]!;
         const d = dense[i]!;
         if (d.how[u] === HOW_NONE) continue;
         sum += d.val[u]!;
-        r.contributors.push(src);
+        r.contributors.push(sources[i]!);
         if (!d.covered[u]) r.uncovered = true;
         if (!d.actual[u]) r.actual = false;
       }
@@ -403,14 +430,15 @@ export class GroupFlush {
     const counts = this.counts;
     const touched = this.touched;
     for (let i = 0; i < sources.length; i++) {
-      const src = sources[i]!;
       const d = dense[i]!;
       if (d.how[u] === HOW_NONE) continue;
-      r.contributors.push(src);
+      r.contributors.push(sources[i]!);
       if (!d.actual[u]) r.actual = false;
-      const set = d.sets![u]!;
-      for (let i = 0; i < set.length; i++) {
-        const id = set[i]!;
+      const ref = d.sets![u]!;
+      const data = ref >= 0 ? this.state.items.data : this.pool.data;
+      const off = ref >= 0 ? ref : -ref - 1;
+      for (let j = off + 1, end = off + data[off]!; j <= end; j++) {
+        const id = data[j]!;
         if (counts[id] === 0) touched.push(id);
         counts[id]!++;
       }
@@ -426,55 +454,55 @@ export class GroupFlush {
     return r;
   }
 
-  private reference(m: number, year: number, bs: BoundarySet, u: number, s: number): OperandResult {
-    const candidates: [number, number][] = ANCESTOR_SLOTS[s]!.map((c) => [year, c]);
-    for (let y = year - 1; y >= this.state.minYear[m]!; y--) candidates.push([y, YEAR_SLOT]);
-    for (const [y, c] of candidates) {
-      const cbs = slotBoundarySet(y, c);
-      const cu = this.mapUnit(bs, u, cbs);
-      if (cu < 0) continue;
-      const d = this.mergedDense(m, y, c);
-      if (d.how[cu] === HOW_NONE) continue;
-      const stale = y !== year;
-      return {
-        amount: d.val[cu]!,
-        contributors: stale ? [] : this.mergedSources(d, cu),
-        uncovered: false,
-        actual: d.actual[cu] === 1,
-        stale,
-        fromPeriod: periodCode(y, c),
-      };
+  /**
+   * A reference measure: the period's own value, else the nearest enclosing period's, else
+   * the latest earlier year's (stale: its source does not count as reported).
+   */
+  private reference(
+    m: number,
+    year: number,
+    bs: BoundarySet,
+    u: number,
+    s: number,
+    r: OperandResult,
+  ): OperandResult {
+    const slots = ANCESTOR_SLOTS[s]!;
+    const minYear = this.state.minYear[m]!;
+    for (let i = 0, y = year; y >= minYear;) {
+      const c = y === year ? slots[i]! : YEAR_SLOT;
+      const cu = this.mapUnit(bs, u, slotBoundarySet(y, c));
+      if (cu >= 0) {
+        const d = this.mergedDense(m, y, c);
+        if (d.how[cu] !== HOW_NONE) {
+          r.amount = d.val[cu]!;
+          r.stale = y !== year;
+          if (!r.stale) this.mergedSources(d, cu, r.contributors);
+          r.actual = d.actual[cu] === 1;
+          r.fromPeriod = periodCode(y, c);
+          return r;
+        }
+      }
+      if (y === year && ++i < slots.length) continue;
+      y--;
     }
-    return {
-      amount: undefined,
-      contributors: [],
-      uncovered: false,
-      actual: true,
-      stale: false,
-      fromPeriod: undefined,
-    };
+    return r;
   }
 
-  private statistic(m: number, year: number, bs: BoundarySet, u: number, s: number): OperandResult {
+  private statistic(
+    m: number,
+    year: number,
+    bs: BoundarySet,
+    u: number,
+    s: number,
+    r: OperandResult,
+  ): OperandResult {
     const w = this.winner(m, year, bs, u, s);
-    if (!w)
-      return {
-        amount: undefined,
-        contributors: [],
-        uncovered: false,
-        actual: true,
-        stale: false,
-        fromPeriod: undefined,
-      };
+    if (!w) return r;
     const f = this.state.feeds[w.block.feed[w.cell]!]!;
-    return {
-      amount: w.block.values[w.cell]!,
-      contributors: [f.source],
-      uncovered: false,
-      actual: f.status === 0,
-      stale: false,
-      fromPeriod: undefined,
-    };
+    r.amount = w.block.values[w.cell]!;
+    r.contributors.push(f.source);
+    r.actual = f.status === 0;
+    return r;
   }
 
   /** An input of lineage (feed * 256 + qualifier * 32 + measure), with its sort key. */
@@ -550,12 +578,16 @@ export class GroupFlush {
     return fa.sentAt !== fb.sentAt ? fa.sentAt > fb.sentAt : fa.feedId > fb.feedId;
   }
 
-  private mergedSources(d: Dense, u: number): number[] {
+  /** The sources a merged value at u comes from, sorted, into `out`. */
+  private mergedSources(d: Dense, u: number, out: number[]): void {
     const one = d.source![u]!;
-    if (one >= 0) return [one];
-    const out = new Set<number>();
+    if (one >= 0) {
+      out.push(one);
+      return;
+    }
+    const found = new Set<number>();
     const walk = (i: number): void => {
-      if (d.how[i] === HOW_LEAF) out.add(d.source![i]!);
+      if (d.how[i] === HOW_LEAF) found.add(d.source![i]!);
       else if (d.how[i] === HOW_AREAS)
         for (let c = d.units.childStart[i]!; c < d.units.childStart[i + 1]!; c++) {
           const child = d.units.childList[c]!;
@@ -563,7 +595,7 @@ export class GroupFlush {
         }
     };
     walk(u);
-    return [...out].sort((a, b) => a - b);
+    out.push(...[...found].sort((a, b) => a - b));
   }
 
   // ---- dense resolutions ----
@@ -589,7 +621,7 @@ export class GroupFlush {
       units,
       series: [sy],
       val: new Float64Array(isSet ? 0 : n),
-      sets: isSet ? new Array<Int32Array | undefined>(n) : undefined,
+      sets: isSet ? new Int32Array(n) : undefined,
       how: new Uint8Array(n),
       pick: new Int8Array(n),
       covered: new Uint8Array(n),
@@ -618,9 +650,9 @@ export class GroupFlush {
       if (bFeed) {
         const cell = u * ks + k0;
         const f = bFeed[cell]!;
-        if (f >= 0 && (bSets ? bSets[cell] !== undefined : bValues![cell] === bValues![cell])) {
+        if (f >= 0 && (bSets ? bSets[cell]! >= 0 : bValues![cell] === bValues![cell])) {
           how[u] = HOW_LEAF;
-          if (bSets) dsets![u] = bSets[cell];
+          if (bSets) dsets![u] = bSets[cell]!;
           else val[u] = bValues![cell]!;
           cov[u] = 1;
           act[u] = feedActual[f]!;
@@ -641,7 +673,7 @@ export class GroupFlush {
             if (ku < 0 || kd.how[ku] === HOW_NONE) continue;
             d.how[u] = HOW_TIME;
             d.pick[u] = ki;
-            if (isSet) d.sets![u] = kd.sets![ku];
+            if (isSet) d.sets![u] = kd.sets![ku]!;
             else d.val[u] = kd.val[ku]!;
             d.covered[u] = kd.covered[ku]!;
             d.actual[u] = kd.actual[ku]!;
@@ -695,24 +727,27 @@ export class GroupFlush {
     return d;
   }
 
-  private union(sets: (Int32Array | undefined)[], parts: number[]): Int32Array {
+  /** The union of the children's sets, appended to this flush's pool (one child: its set). */
+  private union(sets: Int32Array, parts: number[]): number {
     if (parts.length === 1) return sets[parts[0]!]!;
     const counts = this.counts;
     const touched = this.touched;
     for (const p of parts) {
-      const set = sets[p]!;
-      for (let i = 0; i < set.length; i++) {
-        const id = set[i]!;
+      const ref = sets[p]!;
+      const data = ref >= 0 ? this.state.items.data : this.pool.data;
+      const off = ref >= 0 ? ref : -ref - 1;
+      for (let i = off + 1, end = off + data[off]!; i <= end; i++) {
+        const id = data[i]!;
         if (counts[id] === 0) {
           touched.push(id);
           counts[id] = 1;
         }
       }
     }
-    const out = Int32Array.from(touched);
+    const off = this.pool.add(touched);
     for (const id of touched) counts[id] = 0;
     touched.length = 0;
-    return out;
+    return -off - 1;
   }
 
   /** A reference measure at exactly (year, slot): the latest report, else the sub-areas' sum. */

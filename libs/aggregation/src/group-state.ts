@@ -5,7 +5,7 @@
  *
  * Observations are kept per (measure, source, year, boundary set, period kind) in dense
  * blocks over the group's units: a value (NaN: none), the winning feed, the qualifier and,
- * for item sets, the interned set. A retraction keeps its feed as the winner with no value,
+ * for item sets, the set's offset in the group's pool. A retraction keeps its feed as the winner with no value,
  * so that an older feed arriving late cannot bring the value back.
  */
 import {
@@ -20,6 +20,7 @@ import {
   parsePeriod,
 } from '@app/catalogue';
 import { type GroupLayout, type UnitLayout, unitsOf } from './layout.js';
+import { SetPool } from './set-pool.js';
 import { ANCESTOR_SLOTS, SLOTS, slotBoundarySet, slotKind, slotOf } from './slots.js';
 
 export const KPI_CODES: readonly string[] = Object.keys(KPIS);
@@ -90,8 +91,8 @@ export class Block {
   /** The winning feed of each cell, -1 when none ever reported it. */
   readonly feed: Int32Array;
   readonly qual: Uint8Array;
-  /** Item sets (interned, sorted item ids); undefined: none. */
-  readonly sets: (Int32Array | undefined)[] | undefined;
+  /** Item sets: offsets into the group's pool (item ids); -1: none. */
+  readonly sets: Int32Array | undefined;
 
   constructor(
     readonly units: number,
@@ -102,13 +103,12 @@ export class Block {
     this.values = new Float64Array(isSet ? 0 : n).fill(NaN);
     this.feed = new Int32Array(n).fill(-1);
     this.qual = new Uint8Array(n);
-    this.sets = isSet ? new Array<Int32Array | undefined>(n) : undefined;
+    this.sets = isSet ? new Int32Array(n).fill(-1) : undefined;
   }
 
   present(i: number): boolean {
     return (
-      this.feed[i]! >= 0 &&
-      (this.sets ? this.sets[i] !== undefined : this.values[i] === this.values[i])
+      this.feed[i]! >= 0 && (this.sets ? this.sets[i]! >= 0 : this.values[i] === this.values[i])
     );
   }
 }
@@ -209,7 +209,9 @@ export class GroupState {
   readonly sources: string[] = [];
   private readonly sourceIndex = new Map<string, number>();
   private readonly itemIds = new Map<string, number>();
-  private readonly setIntern = new Map<string, Int32Array>();
+  /** Every item set applied (corrections and retractions leave theirs behind). */
+  readonly items = new SetPool();
+  private readonly scratch: number[] = [];
   /** measure * 1024 + source -> year -> series. */
   private readonly series = new Map<number, Map<number, SeriesYear>>();
   /** Years with any observation, ascending. */
@@ -284,7 +286,7 @@ export class GroupState {
       let present: boolean;
       if (block.sets) {
         present = o.items != null;
-        block.sets[cell] = present ? this.internSet(o.items!) : undefined;
+        block.sets[cell] = present ? this.addSet(o.items!) : -1;
       } else {
         present = o.value != null;
         block.values[cell] = present ? o.value! : NaN;
@@ -314,22 +316,18 @@ export class GroupState {
     return fa.sentAt !== fb.sentAt ? fa.sentAt > fb.sentAt : fa.feedId > fb.feedId;
   }
 
-  private internSet(items: readonly string[]): Int32Array {
-    const ids = new Int32Array(items.length);
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]!;
+  private addSet(items: readonly string[]): number {
+    const ids = this.scratch;
+    ids.length = 0;
+    for (const item of items) {
       let id = this.itemIds.get(item);
       if (id === undefined) {
         id = this.itemIds.size;
         this.itemIds.set(item, id);
       }
-      ids[i] = id;
+      ids.push(id);
     }
-    ids.sort();
-    const key = ids.join(',');
-    let set = this.setIntern.get(key);
-    if (!set) this.setIntern.set(key, (set = ids));
-    return set;
+    return this.items.add(ids);
   }
 
   get itemCount(): number {
