@@ -55,6 +55,8 @@ export interface ConsumerStatus {
   readonly lag: number | null;
   /** Lag and no progress for longer than stallAfterMs. */
   readonly stalled: boolean;
+  /** The partitions this member reads since the last rebalance, per topic. */
+  readonly assignment: Readonly<Record<string, readonly number[]>>;
 }
 
 /**
@@ -68,6 +70,7 @@ export class BatchConsumer {
   private lastBatchAt: Date | null = null;
   private lastError: string | null = null;
   private batches = 0;
+  private assignment: Readonly<Record<string, readonly number[]>> = {};
   private messages = 0;
   private lastProgress = Date.now();
   private lag: number | null = null;
@@ -103,6 +106,7 @@ export class BatchConsumer {
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       this.behind.clear();
+      this.assignment = e.payload.memberAssignment;
       this.options.onAssigned?.(e.payload.memberAssignment);
     });
     await consumer.connect();
@@ -269,6 +273,7 @@ export class BatchConsumer {
       messages: this.messages,
       lag: this.lag,
       stalled,
+      assignment: this.assignment,
     };
   }
 

@@ -110,6 +110,17 @@ export class TopicWatcher {
     return this.records.filter((r) => r.key === key);
   }
 
+  /** Every record, grouped by key in arrival order: one pass, for checks over many keys. */
+  groupedByKey(): Map<string, Received[]> {
+    const out = new Map<string, Received[]>();
+    for (const r of this.records) {
+      const list = out.get(r.key);
+      if (list) list.push(r);
+      else out.set(r.key, [r]);
+    }
+    return out;
+  }
+
   /** The record with the highest `revision` per key: what a compacting reader keeps. */
   latestByKey<T extends { revision: number }>(): Map<string, T> {
     const out = new Map<string, T>();
@@ -185,6 +196,14 @@ export class HubProcesses {
   ) {
     this.ports = { api: basePort, ingest: basePort + 1, aggregator: basePort + 2 };
     mkdirSync(this.logDir, { recursive: true });
+  }
+
+  /**
+   * More instances of the same hub (same database, same consumer groups) on ports of their own:
+   * start an aggregator on it to scale out.
+   */
+  sibling(basePort: number): HubProcesses {
+    return new HubProcesses(this.env, basePort, this.logDir);
   }
 
   url(service: ServiceName, path: string): string {
@@ -296,3 +315,4 @@ export async function callJson<T = Record<string, unknown>>(
   });
   return { status: r.status, body: (await r.json()) as T };
 }
+export * from './workload.js';

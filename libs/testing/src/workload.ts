@@ -1,0 +1,219 @@
+/**
+ * A commune-level workload for the e2e tier and its recomputation: the feeds operators and the
+ * statistics office would send for some provinces and months, with corrections that win, late
+ * corrections that lose and resends; and what every KPI must be, from the reference arithmetic
+ * of `@app/catalogue` (last writer per source, measure, area and period; then `computeKpi`).
+ */
+import {
+  type AdminUnits,
+  affectedKeys,
+  computeKpi,
+  type KpiKey,
+  type Observation,
+  ObservationSet,
+  SourceRegistry,
+} from '@app/catalogue';
+import type { KpiEvent } from '@app/contract';
+import type pg from 'pg';
+import type { TopicWatcher } from './index.js';
+
+export interface TestFeed {
+  schema: string;
+  feedId: string;
+  source: string;
+  sentAt: string;
+  period: string;
+  status: 'actual';
+  observations: { area: string; measure: string; value?: number | null; items?: string[] }[];
+}
+
+export type ExpectedKpis = Map<string, ReturnType<typeof computeKpi>>;
+
+/** The KPIs a commune workload makes; population alone makes no key. */
+export const WORKLOAD_KPIS = ['MBB_SUB_P100', 'VIL_MBB_COV', 'BTS_SITE_SHARE'] as const;
+
+/** A deterministic pseudo-random generator, so that a failure can be replayed. */
+export function rng(seed: number): () => number {
+  let s = seed;
+  return () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+}
+
+export interface WorkloadOptions {
+  /** 2008-era province codes whose communes report. */
+  readonly provinces: readonly string[];
+  readonly operators: readonly string[];
+  /** The year reported; e2e files share the KPI topic, so each file keeps to a year of its own. */
+  readonly year: number;
+  /** Months of the year, from January. */
+  readonly months: number;
+  /** Makes feed ids unique to one test run. */
+  readonly run: string;
+  readonly seed: number;
+  /** Correction feeds: half sent later (they win), half older ones arriving late (they lose). */
+  readonly corrections: number;
+  /** Feeds sent a second time. */
+  readonly resends: number;
+}
+
+/**
+ * One statistics-office feed per province (population, villages) and, per operator, province
+ * and month, subscriptions, covered villages (item sets) and BTS sites (item sets).
+ */
+export function communeWorkload(
+  units: AdminUnits,
+  o: WorkloadOptions,
+): { feeds: TestFeed[]; resends: TestFeed[] } {
+  const rand = rng(o.seed);
+  const at = (month: number, day: number) =>
+    new Date(Date.UTC(o.year, month, day, 1, 0, 0)).toISOString().replace('.000Z', '+00:00');
+  const feed = (source: string, feedId: string, sentAt: string, period: string) =>
+    ({ schema: 'lgsp.feed.v1', feedId, source, sentAt, period, status: 'actual' }) as const;
+  const feeds: TestFeed[] = [];
+  const originals: TestFeed[] = [];
+  for (const province of o.provinces) {
+    const communes = units
+      .all('2008')
+      .filter((u) => u.level === 'commune' && u.province === province);
+    feeds.push({
+      ...feed('gso', `gso-${province}-${o.year}-${o.run}`, at(0, 15), String(o.year)),
+      observations: communes.flatMap((c) => [
+        { area: c.code, measure: 'population', value: 3_000 + Math.floor(rand() * 9_000) },
+        { area: c.code, measure: 'villages_total', value: 4 },
+      ]),
+    });
+    for (const op of o.operators)
+      for (let m = 1; m <= o.months; m++) {
+        const period = `${o.year}-${String(m).padStart(2, '0')}`;
+        const f: TestFeed = {
+          ...feed(op, `${op}-${province}-${period}-${o.run}`, at(m, 5), period),
+          observations: communes.flatMap((c) => [
+            { area: c.code, measure: 'mbb_subscriptions', value: Math.floor(rand() * 5_000) },
+            {
+              area: c.code,
+              measure: 'villages_mbb_covered',
+              items: [1, 2, 3, 4].filter(() => rand() < 0.6).map((v) => `${c.code}-${v}`),
+            },
+            {
+              area: c.code,
+              measure: 'bts_sites',
+              items: [1, 2, 3].filter(() => rand() < 0.5).map((s) => `BTS-${c.code}-${s}`),
+            },
+          ]),
+        };
+        feeds.push(f);
+        originals.push(f);
+      }
+  }
+  for (let i = 0; i < o.corrections; i++) {
+    const base = originals[Math.floor(rand() * originals.length)]!;
+    const shift = i % 2 === 0 ? 5 : -2; // days after or before the original
+    feeds.push({
+      ...base,
+      feedId: `${base.feedId}-fix${i}`,
+      sentAt: new Date(Date.parse(base.sentAt) + shift * 86_400_000).toISOString(),
+      observations: base.observations
+        .filter((x) => x.measure === 'mbb_subscriptions' && rand() < 0.3)
+        .map((x) => ({
+          area: x.area,
+          measure: x.measure,
+          value: rand() < 0.1 ? null : Math.floor(rand() * 5_000),
+        })),
+    });
+  }
+  const resends = Array.from(
+    { length: o.resends },
+    () => feeds[Math.floor(rand() * feeds.length)]!,
+  );
+  return { feeds, resends };
+}
+
+/** What every workload KPI must be after `feeds` (in any order, each once) were accepted. */
+export function recomputeKpis(feeds: readonly TestFeed[], units: AdminUnits): ExpectedKpis {
+  const ctx = { units, registry: new SourceRegistry() };
+  const winners = new Map<string, Observation & { retracted: boolean }>();
+  for (const f of feeds)
+    for (const o of f.observations) {
+      const id = `${f.source}|${o.measure}|${o.area}|${f.period}`;
+      const sentAt = new Date(f.sentAt).toISOString();
+      const w = winners.get(id);
+      if (w && (w.sentAt > sentAt || (w.sentAt === sentAt && w.feedId > f.feedId))) continue;
+      const retracted = o.value === null || (o.items === undefined && o.value === undefined);
+      winners.set(id, {
+        source: f.source,
+        measure: o.measure,
+        area: o.area,
+        period: f.period,
+        ...(o.items ? { items: o.items } : { value: o.value ?? 0 }),
+        status: f.status,
+        feedId: f.feedId,
+        sentAt,
+        retracted,
+      });
+    }
+  const current = [...winners.values()].filter((w) => !w.retracted);
+  const keys = new Map<string, KpiKey>();
+  for (const w of winners.values())
+    for (const k of affectedKeys(w, units)) keys.set(`${k.kpi}|${k.area}|${k.period}`, k);
+  const set = new ObservationSet(current, units);
+  const out: ExpectedKpis = new Map();
+  for (const [name, k] of keys) {
+    if (!(WORKLOAD_KPIS as readonly string[]).includes(k.kpi)) continue;
+    const c = computeKpi(k, set, ctx);
+    if (c.hasData) out.set(name, c);
+  }
+  return out;
+}
+
+/** The expected keys whose stored KPI (the `kpi_value` view) is missing or differs. */
+export async function kpiMismatches(client: pg.Client, expected: ExpectedKpis): Promise<string[]> {
+  const { rows } = await client.query<KpiEvent>(
+    'SELECT kpi, area, period, value, numerator, denominator, status, revision FROM kpi_value',
+  );
+  const stored = new Map(rows.map((r) => [`${r.kpi}|${r.area}|${r.period}`, r]));
+  return [...expected].flatMap(([k, e]) => {
+    const s = stored.get(k);
+    const same =
+      s &&
+      s.numerator === e.numerator &&
+      s.denominator === e.denominator &&
+      s.value === e.value &&
+      s.status === e.status;
+    return same ? [] : [k];
+  });
+}
+
+/** Outbox rows the relay has not published yet. */
+export async function relayBacklog(client: pg.Client): Promise<number> {
+  const { rows } = await client.query<{ n: string }>(
+    `SELECT count(*) AS n FROM kpi_change
+      WHERE id > (SELECT last_id FROM relay_position WHERE topic = 'lgsp.kpi.v1')`,
+  );
+  return Number(rows[0]!.n);
+}
+
+/**
+ * Keys of `expected` whose events on the topic are not revisions 1..n of the stored latest
+ * revision n with its value: a gap, a repeat with another value, or a stale latest event.
+ */
+export async function topicDisagreements(
+  client: pg.Client,
+  kpis: TopicWatcher,
+  expected: ExpectedKpis,
+): Promise<string[]> {
+  const { rows } = await client.query<KpiEvent>(
+    'SELECT kpi, area, period, value, revision FROM kpi_value',
+  );
+  const latest = kpis.latestByKey<KpiEvent>();
+  const byKey = kpis.groupedByKey();
+  const bad: string[] = [];
+  for (const s of rows) {
+    const key = `${s.kpi}|${s.area}|${s.period}`;
+    if (!expected.has(key)) continue;
+    const l = latest.get(key);
+    const revisions = [...new Set((byKey.get(key) ?? []).map((r) => r.json<KpiEvent>().revision))];
+    const gapless =
+      revisions.length === s.revision && revisions.every((r) => r >= 1 && r <= s.revision);
+    if (!l || l.revision !== s.revision || l.value !== s.value || !gapless) bad.push(key);
+  }
+  return bad;
+}
