@@ -193,7 +193,11 @@ export async function startKafka(profileName = 'dev') {
     `${lib}/*`,
   ];
   if (!existsSync(join(dir, 'logs', 'meta.properties'))) {
-    const clusterId = randomBytes(16).toString('base64url');
+    // A random 16-byte id, base64url as Kafka's own `random-uuid`; like Kafka's, never starting with
+    // '-', which the storage tool would read as an option (1 run in 32 failed before).
+    let clusterId;
+    do clusterId = randomBytes(16).toString('base64url');
+    while (clusterId.startsWith('-'));
     execFileSync(
       'java',
       [...java, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props],
