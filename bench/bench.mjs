@@ -43,8 +43,16 @@ const COUNTS = [
   'ftth_household_subscriptions',
 ];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const progress = (m) => process.stderr.write(`\r\x1b[K[bench] ${m}`);
-const say = (m) => process.stderr.write(`\r\x1b[K[bench] ${m}\n`);
+/** One line, rewritten in place on a terminal; into a log file, a line every 5 s at most. */
+let lastLogged = 0;
+const progress = (m) => {
+  if (process.stderr.isTTY) return void process.stderr.write(`\r\x1b[K[bench] ${m}`);
+  if (Date.now() - lastLogged < 5_000) return;
+  lastLogged = Date.now();
+  process.stderr.write(`[bench] ${m}\n`);
+};
+const say = (m) =>
+  process.stderr.write(process.stderr.isTTY ? `\r\x1b[K[bench] ${m}\n` : `[bench] ${m}\n`);
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
 // ---------- data ----------

@@ -12,7 +12,8 @@ export interface AcceptedObservation {
 }
 
 /**
- * A feed the hub has validated and normalised (internal topic `lgsp.feeds.accepted.v1`).
+ * A feed the hub has validated and normalised; `sliceFeed` cuts it into the slices of
+ * `lgsp.feed-slices.v1`.
  * `sentAt` is normalised to a UTC instant with milliseconds so that it orders as text too.
  */
 export interface AcceptedFeed {

@@ -29,8 +29,9 @@ const CHUNK = 2_000;
 
 /**
  * Publishes one group's changed KPI keys, in one Postgres transaction under the group's row
- * lock: each changed key's next revision goes to `kpi_value` and, with its event, to the
- * change log (the outbox) tagged with this flush, so a key gets at most one event per flush;
+ * lock: each changed key's next revision, with its event, goes to the change log
+ * (`kpi_change`, which is also the outbox; the `kpi_value` view reads its latest revision per
+ * key) tagged with this flush, so a key gets at most one event per flush;
  * the audit log learns which keys each exchange changed; the group's published sequence
  * catches up with its applied one. Only after the commit does the in-memory state record the
  * keys as published.
