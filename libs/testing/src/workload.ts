@@ -15,7 +15,7 @@ import {
 } from '@app/catalogue';
 import type { KpiEvent } from '@app/contract';
 import type pg from 'pg';
-import type { TopicWatcher } from './index.js';
+import { eventually, type TopicWatcher } from './index.js';
 
 export interface TestFeed {
   schema: string;
@@ -216,4 +216,47 @@ export async function topicDisagreements(
     if (!l || l.revision !== s.revision || l.value !== s.value || !gapless) bad.push(key);
   }
   return bad;
+}
+
+/** Distinct feeds the hub stored whose id contains `run`: each accepted feed counts once. */
+export async function feedsStored(client: pg.Client, run: string): Promise<number> {
+  const { rows } = await client.query<{ n: string }>(
+    'SELECT count(*) AS n FROM feed WHERE feed_id LIKE $1',
+    [`%${run}%`],
+  );
+  return Number(rows[0]!.n);
+}
+
+/**
+ * Waits until every expected KPI is stored with the recomputed figures, the relay has
+ * published every change, and the topic carries revisions 1..n of every key with the stored
+ * latest value; fails naming some keys that are not there yet.
+ */
+export async function untilHubAgrees(
+  client: pg.Client,
+  kpis: TopicWatcher,
+  expected: ExpectedKpis,
+): Promise<void> {
+  const until = async (what: string, bad: () => Promise<string[]>, timeoutMs = 180_000) => {
+    let last: string[] = [];
+    await eventually(async () => ((last = await bad()).length === 0 ? true : undefined), {
+      timeoutMs,
+      intervalMs: 1_000,
+      what,
+    }).catch((e: Error) => {
+      throw new Error(
+        `${e.message}; ${last.length} keys do not, e.g. ${last.slice(0, 5).join(', ')}`,
+      );
+    });
+  };
+  await until('every KPI to equal the recomputation', () => kpiMismatches(client, expected));
+  await eventually(async () => ((await relayBacklog(client)) === 0 ? true : undefined), {
+    timeoutMs: 60_000,
+    what: 'the relay to publish every change',
+  });
+  await until(
+    'the topic to carry revisions 1..n of every key, the latest equal to the API',
+    () => topicDisagreements(client, kpis, expected),
+    60_000,
+  );
 }
