@@ -77,7 +77,7 @@ describe('two aggregator instances in one consumer group', () => {
     ({ hub: first, databaseUrl: db, run } = await startTestHub('scale', 13_700));
     second = first.sibling(13_710);
     const kafka = kafkaClient();
-    kpis = await new TopicWatcher(kafka, 'lgsp.kpi.v1').start();
+    kpis = await new TopicWatcher(kafka, 'lgsp.kpi.v1').start('now');
     sender = await new FeedSender(kafka).start();
   });
 
@@ -91,7 +91,7 @@ describe('two aggregator instances in one consumer group', () => {
     const { feeds, resends } = communeWorkload(units, {
       provinces: PROVINCES,
       operators: ['viettel', 'vnpt', 'mobifone'],
-      year: 2022,
+      year: 2020,
       months: 2,
       run,
       seed: 20_261_201,

@@ -42,7 +42,7 @@ export interface WorkloadOptions {
   /** 2008-era province codes whose communes report. */
   readonly provinces: readonly string[];
   readonly operators: readonly string[];
-  /** The year reported; e2e files share the KPI topic, so each file keeps to a year of its own. */
+  /** The year reported (a file watching every event of its keys also starts its watcher at `now`). */
   readonly year: number;
   /** Months of the year, from January. */
   readonly months: number;
