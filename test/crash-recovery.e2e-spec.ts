@@ -44,7 +44,7 @@ describe('the hub killed with SIGKILL mid-stream', () => {
   beforeAll(async () => {
     ({ hub, databaseUrl: db } = await startTestHub('crash', 13_100));
     const kafka = kafkaClient();
-    kpis = await new TopicWatcher(kafka, 'lgsp.kpi.v1').start('now');
+    kpis = await new TopicWatcher(kafka, 'lgsp.kpi.v1').start();
     sender = await new FeedSender(kafka).start();
   });
 

@@ -77,7 +77,7 @@ describe('two aggregator instances in one consumer group', () => {
     ({ hub: first, databaseUrl: db, run } = await startTestHub('scale', 13_700));
     second = first.sibling(13_710);
     const kafka = kafkaClient();
-    kpis = await new TopicWatcher(kafka, 'lgsp.kpi.v1').start('now');
+    kpis = await new TopicWatcher(kafka, 'lgsp.kpi.v1').start();
     sender = await new FeedSender(kafka).start();
   });
 

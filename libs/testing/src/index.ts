@@ -79,9 +79,9 @@ export interface Received {
 }
 
 /**
- * Reads a topic with its own group and keeps every record: from the beginning, or with
- * `from: 'now'` only what is written after `start()` (the e2e files share the hub's topics,
- * and a file that checks every event of a key must not see another file's).
+ * Reads a topic with its own group and keeps every record written after `start()` (or, with
+ * `from: 'beginning'`, every record). The e2e files share the hub's topics: a file's checks
+ * must not see another file's events.
  */
 export class TopicWatcher {
   readonly records: Received[] = [];
@@ -92,7 +92,7 @@ export class TopicWatcher {
     readonly topic: string,
   ) {}
 
-  async start(from: 'beginning' | 'now' = 'beginning'): Promise<this> {
+  async start(from: 'beginning' | 'now' = 'now'): Promise<this> {
     let ends: { partition: number; offset: string }[] = [];
     if (from === 'now') {
       const admin = this.kafka.admin();
