@@ -42,7 +42,12 @@ export function createKafka(
           logger?: string;
         };
         const entry = { message: `${namespace}: ${message}`, ...fields };
-        if (level <= logLevel.WARN) logger.warn(entry);
+        // A rebalance makes every heartbeat in flight answer REBALANCE_IN_PROGRESS, one warning
+        // each; the rejoin that follows is logged once by the runner.
+        const routine =
+          String(message).startsWith('Response Heartbeat') &&
+          String((fields as { error?: unknown }).error).startsWith('The group is rebalancing');
+        if (level <= logLevel.WARN && !routine) logger.warn(entry);
         else logger.log(entry);
       },
   });
