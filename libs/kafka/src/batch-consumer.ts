@@ -70,6 +70,8 @@ export class BatchConsumer {
   private lastBatchAt: Date | null = null;
   private lastError: string | null = null;
   private batches = 0;
+  /** stop() was called: what the consumer does after that is not a failure of the service. */
+  private stopped = false;
   private assignment: Readonly<Record<string, readonly number[]>> = {};
   private messages = 0;
   private lastProgress = Date.now();
@@ -97,6 +99,12 @@ export class BatchConsumer {
     if (this.options.startAt === 'latest') await this.retrying(() => this.pinNewGroupAtEnd());
     consumer.on(consumer.events.CRASH, (e) => {
       const restart = (e.payload as { restart?: boolean }).restart;
+      if (this.stopped) {
+        // stop() disconnected it with a batch in flight (a rejoin with other topics): that
+        // batch's offsets are not committed, so the records are read again; not a failure.
+        this.log.warn(`consumer stopped with a batch in flight: ${e.payload.error}`);
+        return;
+      }
       this.lastError = String(e.payload.error);
       this.log.error(`consumer crashed (restart: ${restart}): ${e.payload.error}`);
       if (!restart) {
@@ -137,6 +145,8 @@ export class BatchConsumer {
         let backlog = false;
         for (const n of this.behind.values()) if (n > 0) backlog = true;
         await this.withRetries(messages, { heartbeat, backlog });
+        // Stopped meanwhile: leave the offsets to whoever reads these partitions next.
+        if (this.stopped) return;
         // Advance the in-memory position (else kafkajs fetches the batch again), then commit.
         resolveOffset(batch.lastOffset());
         const next = (BigInt(batch.lastOffset()) + 1n).toString();
@@ -278,6 +288,7 @@ export class BatchConsumer {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.running = false;
     clearInterval(this.lagTimer);
     await this.consumer?.disconnect();
