@@ -235,16 +235,18 @@ function cpuNow() {
   out.bench = cpuSeconds(process.pid);
   return out;
 }
-function peakRssMb(pid) {
+/** A memory figure of /proc/<pid>/status in MB: `VmHWM` (peak RSS) or `VmRSS` (now). */
+function statusMb(pid, field) {
   try {
     const line = readFileSync(`/proc/${pid}/status`, 'utf8')
       .split('\n')
-      .find((l) => l.startsWith('VmHWM'));
+      .find((l) => l.startsWith(field));
     return Math.round(Number(line.split(/\s+/)[1]) / 1024);
   } catch {
     return null;
   }
 }
+const peakRssMb = (pid) => statusMb(pid, 'VmHWM');
 
 try {
   say(`generating feeds for ${provinces.length} province(s), ${fmt(communeCount)} communes...`);
@@ -289,23 +291,14 @@ try {
     );
     const elapsed = (Date.now() - t0) / 1000;
     const applied = Math.min(1, s.slices / expectedSlices);
-    const rssOf = (name) => {
-      const svc = started.services.find((x) => x.name === name);
-      try {
-        const line = readFileSync(`/proc/${svc.child.pid}/status`, 'utf8')
-          .split('\n')
-          .find((l) => l.startsWith('VmRSS'));
-        return Math.round(Number(line.split(/\s+/)[1]) / 1024);
-      } catch {
-        return null;
-      }
-    };
     timeline.push({
       s: Math.round(elapsed * 10) / 10,
       slices: s.slices,
       eventsWritten: Number(s.written),
       eventsPublished: Number(s.relayed ?? 0),
-      rssMb: Object.fromEntries(started.services.map((x) => [x.name, rssOf(x.name)])),
+      rssMb: Object.fromEntries(
+        started.services.map((x) => [x.name, statusMb(x.child.pid, 'VmRSS')]),
+      ),
     });
     progress(
       `${elapsed.toFixed(0)} s: feeds applied ${s.slices}/${expectedSlices} (${fmt((observations * applied) / elapsed)} obs/s), ` +

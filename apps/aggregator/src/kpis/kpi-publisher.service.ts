@@ -14,6 +14,11 @@ import { Serial } from '../groups/serial.js';
 import { OutboxRelay } from '../outbox/outbox-relay.service.js';
 import { PublishKpisHandler } from './publish-kpis.handler.js';
 
+/** How long "more is waiting" holds without a new slice: then it was the last one. */
+const BACKLOG_HINT_MS = 1_000;
+/** Slices per second above which feeds count as streaming in (a backfill), not trickling. */
+const STREAM_RATE = 20;
+
 /**
  * Decides when a group's dirty KPI keys are published (a debounce): once feeds have stopped
  * arriving for a quiet period and nothing is known to be waiting (the consumer's lag, or the
@@ -25,11 +30,6 @@ import { PublishKpisHandler } from './publish-kpis.handler.js';
  * backfill gets one event, not a thousand. Also publishes what a crash or a rebalance left
  * unpublished in the groups this instance owns.
  */
-/** How long "more is waiting" holds without a new slice: then it was the last one. */
-const BACKLOG_HINT_MS = 1_000;
-/** Slices per second above which feeds count as streaming in (a backfill), not trickling. */
-const STREAM_RATE = 20;
-
 @Injectable()
 export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger(KpiPublisher.name);
@@ -118,7 +118,7 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
       const now = Date.now();
       const maxDelay = this.config.KPI_FLUSH_MAX_DELAY_MS;
       const since = now - this.lastArrival;
-      const quiet = since >= this.quietMs(now) && !(this.backlog && since < BACKLOG_HINT_MS);
+      const quiet = since >= this.quietMs(now) && !this.waiting;
       const due = this.cache
         .dirty()
         .filter((s) => quiet || now - s.dirtySince! >= maxDelay)
