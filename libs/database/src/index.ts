@@ -10,3 +10,4 @@ export * from './target-store.js';
 export * from './kpi-event.js';
 export * from './registry-store.js';
 export * from './audit-store.js';
+export * from './change-log-writer.js';

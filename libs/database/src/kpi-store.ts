@@ -1,7 +1,6 @@
 import { type BoundarySet, boundarySetOf, mustParsePeriod } from '@app/catalogue';
 import type { KpiEvent } from '@app/contract';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { valuesChunks } from './sql.js';
 
 type Db = DataSource | QueryRunner;
 
@@ -92,33 +91,10 @@ export class KpiStore {
   /**
    * Takes the change-log lock until the transaction ends: change-log ids then follow commit
    * order, so a reader's cursor (`id > after`) never steps over a row committed later.
-   * Take it just before the first `writeChanges` of the transaction.
+   * Take it just before the transaction's first write to the change log (ChangeLogWriter).
    */
   async lockChangeLog(q: QueryRunner): Promise<void> {
     await q.query('SELECT pg_advisory_xact_lock($1)', [KpiStore.CHANGE_LOG_LOCK]);
-  }
-
-  /** Appends revisions, each with its serialised event, to the change log. */
-  async writeChanges(
-    q: QueryRunner,
-    rows: readonly StoredKpi[],
-    payloads: readonly string[],
-    flushId: number,
-  ): Promise<void> {
-    const indexed = rows.map((r, i) => [r, payloads[i]!] as const);
-    for (const chunk of valuesChunks(indexed, 6, ([r, payload]) => [
-      r.kpi,
-      r.area,
-      r.period,
-      r.revision,
-      payload,
-      flushId,
-    ]))
-      await q.query(
-        `INSERT INTO kpi_change (kpi, area, period, revision, payload, flush_id)
-         VALUES ${chunk.sql}`,
-        chunk.params,
-      );
   }
 
   /** Every revision after a change-log id, in commit order: the change feed's pages. */

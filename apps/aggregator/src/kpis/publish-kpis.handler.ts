@@ -2,6 +2,8 @@ import { GroupFlush } from '@app/aggregation';
 import { applicableTarget, KPIS, type SourceRegistry } from '@app/catalogue';
 import {
   AuditStore,
+  ChangeLogWriter,
+  type CopyClient,
   DATA_SOURCE,
   KpiStore,
   SliceStore,
@@ -24,8 +26,8 @@ export interface PublishResult {
   readonly ms?: { readonly compute: number; readonly events: number; readonly write: number };
 }
 
-/** Keys per statement round: bounds the memory a large group's flush takes. */
-const CHUNK = 2_000;
+/** Keys evaluated per round between heartbeats. */
+const CHUNK = 500;
 
 /**
  * Publishes one group's changed KPI keys, in one Postgres transaction under the group's row
@@ -60,7 +62,7 @@ export class PublishKpisHandler {
     let applied = 0;
     const ms = { compute: 0, events: 0, write: 0 };
     try {
-      await q.connect();
+      const client = (await q.connect()) as CopyClient;
       await q.startTransaction('READ COMMITTED');
       const v = (await this.slices.lockGroups(q, [group])).get(group);
       if (!v) throw new Error(`aggregation group ${group} is not registered`);
@@ -73,40 +75,47 @@ export class PublishKpisHandler {
         return { group, evaluated: 0, events: 0 };
       }
       flush = new GroupFlush(state, { registry });
-      let flushId: number | undefined;
       const now = new Date();
       const g = state.layout;
       const targets = await this.targets.load(q, Object.keys(KPIS), [
         ...g.u2008.codes.filter((_, i) => i !== g.virtual2008),
         ...g.u2025.codes,
       ]);
-      // PostgreSQL writes one chunk while the next is computed.
-      let writing: Promise<void> | undefined;
+      // Each event is encoded for COPY as soon as it is built; PostgreSQL takes one buffer
+      // while the next fills.
+      let writer: ChangeLogWriter | undefined;
       const chunks = flush.chunks(CHUNK);
       for (;;) {
         let t = performance.now();
         const next = chunks.next();
         ms.compute += performance.now() - t;
         if (next.done) break;
+        const changes = next.value;
         t = performance.now();
-        const rows = next.value.map((c) => storedRevision(c, this.ctx.units, now));
-        const payloads = rows.map((r) =>
-          serializeKpiEvent(r, targets.length ? applicableTarget(targets, r) : undefined),
-        );
-        ms.events += performance.now() - t;
-        t = performance.now();
-        if (flushId === undefined) {
-          flushId = await this.kpis.nextFlushId(q);
+        if (writer === undefined) {
+          writer = new ChangeLogWriter(client, await this.kpis.nextFlushId(q));
           await this.kpis.lockChangeLog(q);
         }
-        await writing;
-        writing = this.kpis.writeChanges(q, rows, payloads, flushId);
-        writing.catch(() => undefined); // awaited below; this only keeps it from being unhandled
-        ms.write += performance.now() - t;
+        for (const c of changes) {
+          const r = storedRevision(c, this.ctx.units, now);
+          const payload = serializeKpiEvent(
+            r,
+            targets.length ? applicableTarget(targets, r) : undefined,
+          );
+          const full = writer.add(r.kpi, r.area, r.period, r.revision, payload);
+          if (full) {
+            ms.events += performance.now() - t;
+            t = performance.now();
+            await full;
+            ms.write += performance.now() - t;
+            t = performance.now();
+          }
+        }
+        ms.events += performance.now() - t;
         await heartbeat?.();
       }
       const t = performance.now();
-      await writing;
+      await writer?.end();
       ms.write += performance.now() - t;
       const attribution = flush.attribution();
       await this.audit.addKpiKeys(

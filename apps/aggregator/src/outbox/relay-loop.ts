@@ -1,5 +1,5 @@
 import { MAX_REQUEST_BYTES, TOPICS } from '@app/contract';
-import { OutboxStore, type Sql } from '@app/database';
+import { OutboxStore, type PendingEvent, type Sql } from '@app/database';
 import { sendInChunks } from '@app/kafka';
 import { Logger } from '@nestjs/common';
 import type { Producer } from 'kafkajs';
@@ -19,8 +19,8 @@ export interface RelaySession extends Sql {
 }
 
 /**
- * Publishes the change log (the outbox) to `lgsp.kpi.v1` in id order, in batches, with an
- * idempotent producer, and then moves its position past them: at least once, never out of
+ * Publishes the change log (the outbox) to `lgsp.kpi.v1` in id order, in batches (the next
+ * read while one is sent), with an idempotent producer, and then moves its position past them: at least once, never out of
  * order per key. One relay runs at a time across instances (a Postgres session lock), which
  * keeps revisions in order on the compacted topic. No Nest here: it runs on its own thread.
  */
@@ -64,6 +64,8 @@ export class RelayLoop {
   private async loop(): Promise<void> {
     let q: RelaySession | undefined;
     let position: string | undefined;
+    /** The next batch, read while the one before it goes to Kafka. */
+    let prefetched: Promise<PendingEvent[]> | undefined;
     while (!this.stopped) {
       try {
         q ??= await this.connect();
@@ -77,24 +79,31 @@ export class RelayLoop {
           position = undefined;
         }
         position ??= await this.store.position(q);
-        const pending = await this.store.pending(q, position, BATCH);
+        const pending = await (prefetched ?? this.store.pending(q, position, BATCH));
+        prefetched = undefined;
         if (pending.length === 0) {
           this.onPublished(0, 0);
           await this.sleep(this.pollMs);
           continue;
+        }
+        const last = pending.at(-1)!.id;
+        if (pending.length === BATCH) {
+          prefetched = this.store.pending(q, last, BATCH);
+          prefetched.catch(() => undefined); // awaited on the next round, or dropped on an error
         }
         await sendInChunks(
           this.producer,
           [{ topic: TOPICS.kpi, messages: pending.map((e) => ({ key: e.key, value: e.payload })) }],
           MAX_REQUEST_BYTES,
         );
-        position = pending.at(-1)!.id;
+        position = last;
         await this.store.advance(q, position);
         this.status.published += pending.length;
         this.status.lastPublishAt = new Date().toISOString();
         this.status.lastError = null;
         this.onPublished(pending.length, pending.length < BATCH ? 0 : await this.store.backlog(q));
       } catch (e) {
+        prefetched = undefined;
         this.status.lastError = (e as Error).message;
         this.log.error(`outbox relay: ${this.status.lastError}; retrying in 1 s`);
         this.status.leader = false;

@@ -1,0 +1,91 @@
+/**
+ * The change log is written with COPY, a buffer at a time, one COPY in flight: every row must
+ * arrive once, in order, byte for byte, whatever its text holds, and a refused COPY must fail
+ * the caller's transaction, not vanish.
+ */
+import { freshDatabase } from '@app/testing';
+import type { PoolClient } from 'pg';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { ChangeLogWriter, copyText } from './change-log-writer.js';
+import { createDataSource, runMigrations } from './data-source.js';
+
+let ds: DataSource;
+let q: QueryRunner;
+let client: PoolClient;
+
+beforeAll(async () => {
+  ds = await createDataSource(await freshDatabase('it_change_log')).initialize();
+  await runMigrations(ds);
+  q = ds.createQueryRunner();
+  client = (await q.connect()) as PoolClient;
+});
+afterAll(async () => {
+  await q?.release();
+  await ds?.destroy();
+});
+beforeEach(() => q.query('TRUNCATE kpi_change'));
+
+const stored = (): Promise<
+  { kpi: string; area: string; period: string; revision: number; payload: string; flush: string }[]
+> =>
+  q.query(
+    `SELECT kpi, area, period, revision, payload, flush_id::text AS flush FROM kpi_change ORDER BY id`,
+  );
+
+describe('ChangeLogWriter', () => {
+  it('stores 5,000 rows in the order added, over many COPYs, with their flush id', async () => {
+    await q.startTransaction();
+    // 16 kB per COPY: about 70 statements for these rows, each sent while the next fills.
+    const w = new ChangeLogWriter(client, 42, 16_384);
+    for (let i = 0; i < 5_000; i++) {
+      const payload = JSON.stringify({ i, areaName: 'Hà Nội', pad: 'x'.repeat(i % 300) });
+      await w.add('MBB_SUB_P100', String(10_000 + i), '2024-06', 1 + (i % 3), payload);
+    }
+    await w.end();
+    await q.commitTransaction();
+    const rows = await stored();
+    expect(w.rows).toBe(5_000);
+    expect(rows).toHaveLength(5_000);
+    expect(rows.map((r) => JSON.parse(r.payload).i)).toEqual([...Array(5_000).keys()]);
+    expect(rows[4_999]).toEqual({
+      kpi: 'MBB_SUB_P100',
+      area: '14999',
+      period: '2024-06',
+      revision: 2,
+      payload: JSON.stringify({ i: 4_999, areaName: 'Hà Nội', pad: 'x'.repeat(4_999 % 300) }),
+      flush: '42',
+    });
+  });
+
+  it('keeps backslashes, tabs and line breaks of the text as they were', async () => {
+    const payload = JSON.stringify({ note: 'a "quoted" \\ note\twith\nbreaks\r' });
+    expect(payload).toContain('\\\\');
+    const w = new ChangeLogWriter(client, 1);
+    await w.add('K\\1', 'a\tb', 'p\nq', 1, payload);
+    await w.add('K', 'raw\ttab', '2024', 2, 'line\none\\two\r');
+    await w.end();
+    expect(await stored()).toEqual([
+      { kpi: 'K\\1', area: 'a\tb', period: 'p\nq', revision: 1, payload, flush: '1' },
+      {
+        kpi: 'K',
+        area: 'raw\ttab',
+        period: '2024',
+        revision: 2,
+        payload: 'line\none\\two\r',
+        flush: '1',
+      },
+    ]);
+    expect(copyText('plain')).toBe('plain');
+    expect(copyText('a\\b\tc\nd\re')).toBe('a\\\\b\\tc\\nd\\re');
+  });
+
+  it('fails the transaction when PostgreSQL refuses a COPY (a revision written twice)', async () => {
+    await q.startTransaction();
+    const w = new ChangeLogWriter(client, 7, 1);
+    await w.add('MBB_SUB_P100', '01', '2024', 1, '{}');
+    await w.add('MBB_SUB_P100', '01', '2024', 1, '{}');
+    await expect(w.end()).rejects.toThrow(/duplicate key value violates unique constraint/);
+    await q.rollbackTransaction();
+    expect(await stored()).toEqual([]);
+  });
+});
