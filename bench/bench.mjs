@@ -149,16 +149,15 @@ const kafka = new Kafka({
 const logDir = join(ROOT, '.data', 'test', 'logs');
 mkdirSync(logDir, { recursive: true });
 
-/** `--profile`: every service writes a V8 CPU profile into .data/prof when it stops. */
+/**
+ * `--profile`: every service writes V8 CPU profiles into .data/prof/<service> when it stops,
+ * one per thread (Node names them CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile).
+ */
 const PROFILE = 'profile' in args || process.argv.includes('--profile');
 async function startService(name, port, instance = '') {
   const flags = [
     ...(PROFILE
-      ? [
-          '--cpu-prof',
-          `--cpu-prof-dir=${join(ROOT, '.data', 'prof')}`,
-          `--cpu-prof-name=${name}${instance}.cpuprofile`,
-        ]
+      ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.data', 'prof', `${name}${instance}`)}`]
       : []),
     ...(args[`${name}-node`] ? args[`${name}-node`].split(' ') : []),
   ];

@@ -1,6 +1,6 @@
 /**
- * Where a service's CPU went: `node bench/profile/top.mjs .data/prof/aggregator.cpuprofile`
- * after `npm run bench -- --profile`. Prints self time, idle excluded, per module (a lib, an
+ * Where a service's CPU went: `node bench/profile/top.mjs .data/prof/aggregator/<file>` after
+ * `npm run bench -- --profile` (one file per thread). Prints self time, idle excluded, per module (a lib, an
  * app, an npm package, a Node internal) and per function.
  */
 import { readFileSync } from 'node:fs';
@@ -41,6 +41,14 @@ const print = (title, m) => {
   for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, rows))
     console.log(`${((100 * us) / total).toFixed(1).padStart(6)} %  ${k}`);
 };
-console.log(`${file}: ${(total / 1e6).toFixed(1)} s of CPU on the main thread, idle excluded`);
+// Node names a profile CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; thread 0 is the main one.
+const thread = /\.\d+\.(\d+)\.\d+\.cpuprofile$/.exec(file)?.[1];
+const where =
+  thread === undefined
+    ? ''
+    : thread === '0'
+      ? ' on the main thread'
+      : ` on worker thread ${thread}`;
+console.log(`${file}: ${(total / 1e6).toFixed(1)} s of CPU${where}, idle excluded`);
 print('by module', byModule);
 print('by function', byFunction);

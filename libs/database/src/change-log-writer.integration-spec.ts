@@ -6,7 +6,7 @@
 import { freshDatabase } from '@app/testing';
 import type { PoolClient } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { ChangeLogWriter, copyText } from './change-log-writer.js';
+import { ChangeLogWriter, copyJson, copyText } from './change-log-writer.js';
 import { createDataSource, runMigrations } from './data-source.js';
 
 let ds: DataSource;
@@ -60,9 +60,10 @@ describe('ChangeLogWriter', () => {
   it('keeps backslashes, tabs and line breaks of the text as they were', async () => {
     const payload = JSON.stringify({ note: 'a "quoted" \\ note\twith\nbreaks\r' });
     expect(payload).toContain('\\\\');
+    const other = JSON.stringify(['C:\\', '\\\\', 'Hà Nội']);
     const w = new ChangeLogWriter(client, 1);
     await w.add('K\\1', 'a\tb', 'p\nq', 1, payload);
-    await w.add('K', 'raw\ttab', '2024', 2, 'line\none\\two\r');
+    await w.add('K', 'raw\ttab', '2024', 2, other);
     await w.end();
     expect(await stored()).toEqual([
       { kpi: 'K\\1', area: 'a\tb', period: 'p\nq', revision: 1, payload, flush: '1' },
@@ -71,12 +72,14 @@ describe('ChangeLogWriter', () => {
         area: 'raw\ttab',
         period: '2024',
         revision: 2,
-        payload: 'line\none\\two\r',
+        payload: other,
         flush: '1',
       },
     ]);
     expect(copyText('plain')).toBe('plain');
     expect(copyText('a\\b\tc\nd\re')).toBe('a\\\\b\\tc\\nd\\re');
+    expect(copyJson('{"a":"\\"x\\\\"}')).toBe('{"a":"\\\\"x\\\\\\\\"}');
+    expect(copyJson('{"a":1}')).toBe('{"a":1}');
   });
 
   it('fails the transaction when PostgreSQL refuses a COPY (a revision written twice)', async () => {

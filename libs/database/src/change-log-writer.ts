@@ -15,6 +15,14 @@ export function copyText(s: string): string {
 }
 
 /**
+ * `copyText` for compact JSON (JSON.stringify's output): it holds no raw tab or line break,
+ * only backslashes of its escapes, found far faster than by a pattern over a 1 kB event.
+ */
+export function copyJson(s: string): string {
+  return s.includes('\\') ? s.replaceAll('\\', '\\\\') : s;
+}
+
+/**
  * Appends revisions to the change log (`kpi_change`) with COPY. Each row is encoded into a
  * buffer as it is added, so an event's JSON lives only until it is encoded (a flush writes
  * millions in a backfill; strings kept until a statement returns are what the garbage
@@ -40,7 +48,7 @@ export class ChangeLogWriter {
   }
 
   /**
-   * Adds one revision. Once the buffer is full this sends it and returns the wait for the
+   * Adds one revision; `payload` is its event as compact JSON (`serializeKpiEvent`). Once the buffer is full this sends it and returns the wait for the
    * previous COPY: await it before the next add.
    */
   add(
@@ -52,7 +60,7 @@ export class ChangeLogWriter {
   ): Promise<void> | undefined {
     this.put(
       `${copyText(kpi)}\t${copyText(area)}\t${copyText(period)}\t${revision}\t`,
-      copyText(payload),
+      copyJson(payload),
       this.flushTag,
     );
     this.rows++;
