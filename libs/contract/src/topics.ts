@@ -39,7 +39,7 @@ const big = { name: 'max.message.bytes', value: String(MAX_RECORD_BYTES) };
 export const TOPIC_SPECS: readonly TopicSpec[] = [
   { topic: TOPICS.feeds, numPartitions: 6, configEntries: [big] },
   { topic: TOPICS.dlq, numPartitions: 3, configEntries: [big] },
-  // 34 groups: murmur2 puts them on 11 of 12 partitions, spread over up to 11 aggregator instances.
+  // 34 groups, placed by size (slicePlacement): 2 to 4 per partition, for up to 12 aggregator instances.
   { topic: TOPICS.slices, numPartitions: 12, configEntries: [big] },
   {
     topic: TOPICS.kpi,

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import kafkajs, {
   type Admin,
+  type ICustomPartitioner,
   Kafka,
   type LogEntry,
   logLevel,
@@ -54,14 +55,34 @@ export function createKafka(
 }
 
 /** An idempotent producer: retries never duplicate or reorder records within a partition. */
-export function createIdempotentProducer(kafka: Kafka): Producer {
+/** Where a record goes by its key, for a topic of `partitions` partitions. */
+export type KeyPlacement = (key: string, partitions: number) => number;
+
+/**
+ * An idempotent producer. Records go where kafkajs' default partitioner puts them (murmur2 of
+ * the key), except on the topics of `placements`, which place keyed records themselves.
+ */
+export function createIdempotentProducer(
+  kafka: Kafka,
+  placements: Readonly<Record<string, KeyPlacement>> = {},
+): Producer {
+  const createPartitioner: ICustomPartitioner = () => {
+    const murmur2 = Partitioners.DefaultPartitioner();
+    return (args) => {
+      const place = placements[args.topic];
+      const key = args.message.key;
+      return place && key != null
+        ? place(key.toString(), args.partitionMetadata.length)
+        : murmur2(args);
+    };
+  };
   return kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
     // The idempotent producer must not give up on a record (kafkajs warns otherwise); a broker
     // outage shows as an unhealthy service, not as a lost event.
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner,
   });
 }
 

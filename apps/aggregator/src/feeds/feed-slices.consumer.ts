@@ -5,6 +5,7 @@ import {
   type FeedSlice,
   HUB_HEADERS,
   HubError,
+  slicePlacement,
   TOPIC_SPECS,
   TOPICS,
 } from '@app/contract';
@@ -24,7 +25,7 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { type Kafka, Partitioners, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { AGGREGATOR_CONTEXT, type AggregatorContext } from '../aggregator.tokens.js';
 import { parseSlice } from '../groups/group-cache.service.js';
@@ -84,20 +85,13 @@ export class FeedSlicesConsumer implements OnApplicationBootstrap, BeforeApplica
     await this.producer?.disconnect();
   }
 
-  /** The partition a group's slices are on (the producers' default, murmur2 of the key). */
+  /** The partition a group's slices are on (the ingest places them with `slicePlacement`). */
   private async partitioner(): Promise<(group: string) => number> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
       const { topics } = await admin.fetchTopicMetadata({ topics: [TOPICS.slices] });
-      const partitionMetadata = topics[0]!.partitions;
-      const partition = Partitioners.DefaultPartitioner();
-      return (group) =>
-        partition({
-          topic: TOPICS.slices,
-          partitionMetadata,
-          message: { key: group, value: null },
-        });
+      return slicePlacement(this.ctx.units, topics[0]!.partitions.length);
     } finally {
       await admin.disconnect();
     }

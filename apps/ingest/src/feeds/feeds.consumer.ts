@@ -5,13 +5,15 @@ import {
   type OnApplicationBootstrap,
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
+import type { AdminUnits } from '@app/catalogue';
 import { HUB_CONFIG, type HubConfig } from '@app/config';
-import { sourceTopic, sourceTopicSpec, TOPIC_SPECS, TOPICS } from '@app/contract';
+import { slicePlacement, sourceTopic, sourceTopicSpec, TOPIC_SPECS, TOPICS } from '@app/contract';
 import { DATA_SOURCE, RegistryStore } from '@app/database';
 import { BatchConsumer, createIdempotentProducer, ensureTopics, KAFKA } from '@app/kafka';
 import { exitFatally } from '@app/service';
 import type { Kafka, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
+import { ADMIN_UNITS } from '../ingest.tokens.js';
 import { NormaliseFeedsHandler } from './normalise-feeds.handler.js';
 
 /**
@@ -33,13 +35,21 @@ export class FeedsConsumer implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(ADMIN_UNITS) private readonly units: AdminUnits,
     private readonly handler: NormaliseFeedsHandler,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const created = await ensureTopics(this.kafka, TOPIC_SPECS);
     if (created.length) this.log.log(`created topics ${created.join(', ')}`);
-    const producer = createIdempotentProducer(this.kafka);
+    // Slices go to their group's partition of the balanced placement (made once per count).
+    let table: { partitions: number; place: (group: string) => number } | undefined;
+    const placement = (group: string, partitions: number): number => {
+      if (table?.partitions !== partitions)
+        table = { partitions, place: slicePlacement(this.units, partitions) };
+      return table.place(group);
+    };
+    const producer = createIdempotentProducer(this.kafka, { [TOPICS.slices]: placement });
     await producer.connect();
     this.producer = producer;
     await this.subscribe(await this.wantedTopics(), this.config.CONSUMER_START);
