@@ -22,7 +22,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import pg from 'pg';
-import { ROOT, startKafka, startPostgres, stopKafka } from '../scripts/infra.mjs';
+import { NODE_FLAGS, ROOT, startKafka, startPostgres, stopKafka } from '../scripts/infra.mjs';
 
 const cat = await import(join(ROOT, 'dist/libs/catalogue/src/index.js'));
 const args = Object.fromEntries(
@@ -159,6 +159,8 @@ async function startService(name, port, instance = '') {
     ...(PROFILE
       ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.data', 'prof', `${name}${instance}`)}`]
       : []),
+    ...(NODE_FLAGS[name] ?? []),
+    // Given last, so they win over the defaults.
     ...(args[`${name}-node`] ? args[`${name}-node`].split(' ') : []),
   ];
   const child = spawn(process.execPath, [...flags, join(ROOT, 'dist/apps', name, 'src/main.js')], {
@@ -196,16 +198,19 @@ async function startService(name, port, instance = '') {
 }
 /** CPU seconds (user + system) a process has used so far; with `children`, also its children. */
 function cpuSeconds(pid, children = false) {
-  const one = (p) => {
+  /** utime + stime, and with `reaped` the children it has waited for (cutime + cstime). */
+  const one = (p, reaped = false) => {
     try {
       const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-      return (Number(f[11]) + Number(f[12])) / 100;
+      const own = Number(f[11]) + Number(f[12]);
+      return (own + (reaped ? Number(f[13]) + Number(f[14]) : 0)) / 100;
     } catch {
       return 0;
     }
   };
   if (!children) return one(pid);
-  let total = one(pid);
+  // PostgreSQL: the postmaster, its live backends, and those that ended (a closed connection).
+  let total = one(pid, true);
   for (const d of readdirSync('/proc'))
     if (/^\d+$/.test(d)) {
       try {

@@ -31,6 +31,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const KAFKA_VERSION = '3.9.1';
 const KAFKA_LIB = join(ROOT, '.cache', `kafka-${KAFKA_VERSION}`, 'lib');
+/** The Node flags each service runs with (apps/node-flags.json), by service name. */
+export const NODE_FLAGS = JSON.parse(readFileSync(join(ROOT, 'apps', 'node-flags.json'), 'utf8'));
 
 export const PROFILES = {
   dev: {

@@ -12,7 +12,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
 import { DEMO_TABLE, demoFeeds } from './demo/demo-feeds.mjs';
 import { loadPlans, SEED_PLANS } from './hub.mjs';
-import { PROFILES, ROOT, startKafka, startPostgres, stopKafka } from './infra.mjs';
+import { NODE_FLAGS, PROFILES, ROOT, startKafka, startPostgres, stopKafka } from './infra.mjs';
 
 const SERVICES = [
   ['aggregator', 'AGGREGATOR_PORT', 3002],
@@ -102,17 +102,22 @@ async function main() {
   for (const [name, portVar, port] of SERVICES) {
     const logFile = join(logDir, `${name}.log`);
     const log = createWriteStream(logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: brokers,
-        DATABASE_URL: databaseUrl,
-        ADMIN_TOKEN: adminToken,
-        [portVar]: String(port),
+    const flags = NODE_FLAGS[name] ?? [];
+    const child = spawn(
+      process.execPath,
+      [...flags, join(ROOT, 'dist', 'apps', name, 'src', 'main.js')],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          KAFKA_BROKERS: brokers,
+          DATABASE_URL: databaseUrl,
+          ADMIN_TOKEN: adminToken,
+          [portVar]: String(port),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     child.stdout.pipe(log);
     child.stderr.pipe(log);
     started.services.push({ name, child });

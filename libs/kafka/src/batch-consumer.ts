@@ -40,6 +40,8 @@ export interface BatchConsumerOptions {
   readonly onFatal?: (error: unknown) => void;
   /** Lag with no progress for this long makes the consumer "stalled" (unhealthy). */
   readonly stallAfterMs?: number;
+  /** Bytes a fetch brings at most, in all partitions (default FETCH_BYTES). */
+  readonly fetchBytes?: number;
   /** Called after each rebalance with the partitions this member now reads, per topic. */
   readonly onAssigned?: (assignment: Readonly<Record<string, readonly number[]>>) => void;
 }
@@ -102,7 +104,7 @@ export class BatchConsumer {
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
       maxBytesPerPartition: FETCH_BYTES_PER_PARTITION,
-      maxBytes: FETCH_BYTES,
+      maxBytes: this.options.fetchBytes ?? FETCH_BYTES,
       retry: { retries: 10 },
     });
     this.consumer = consumer;

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type Consumer,
@@ -15,6 +15,11 @@ import {
   type Producer,
 } from 'kafkajs';
 import pg from 'pg';
+
+/** The Node flags each service runs with, as deployed (apps/node-flags.json). */
+const NODE_FLAGS: Record<string, string[] | undefined> = JSON.parse(
+  readFileSync(join('apps', 'node-flags.json'), 'utf8'),
+);
 
 export async function eventually<T>(
   probe: () => Promise<T | undefined> | T | undefined,
@@ -232,16 +237,21 @@ export class HubProcesses {
     const log = createWriteStream(join(this.logDir, `${service}-${this.ports.api}.log`), {
       flags: 'a',
     });
-    const child = spawn(process.execPath, [join('dist', 'apps', service, 'src', 'main.js')], {
-      env: {
-        ...process.env,
-        ...this.env,
-        API_PORT: String(this.ports.api),
-        INGEST_PORT: String(this.ports.ingest),
-        AGGREGATOR_PORT: String(this.ports.aggregator),
+    const flags = NODE_FLAGS[service] ?? [];
+    const child = spawn(
+      process.execPath,
+      [...flags, join('dist', 'apps', service, 'src', 'main.js')],
+      {
+        env: {
+          ...process.env,
+          ...this.env,
+          API_PORT: String(this.ports.api),
+          INGEST_PORT: String(this.ports.ingest),
+          AGGREGATOR_PORT: String(this.ports.aggregator),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     child.stdout.pipe(log);
     child.stderr.pipe(log);
     this.procs.set(service, child);

@@ -14,18 +14,26 @@ import type { RelayMessage, RelayReport } from './relay.worker.js';
 
 /**
  * The outbox relay (see RelayLoop), run on a worker thread of its own. This provider starts
- * and stops it, wakes it when events are committed, and mirrors its status and metrics.
+ * and stops it (and starts it again if it dies), wakes it when events are committed, and
+ * mirrors its status and metrics.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger(OutboxRelay.name);
   private readonly store = new OutboxStore();
   private worker?: Worker;
+  private stopping = false;
   status: RelayStatus = { leader: false, published: 0, lastPublishAt: null, lastError: null };
 
   constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
 
   onApplicationBootstrap(): void {
+    this.start();
+  }
+
+  private start(): void {
+    // No resourceLimits: capping its old generation at 96 MB saved 36 MB of RSS and cost three
+    // times the major collections (15 provinces: 144 against 45, +3.4 aggregator CPU s).
     const worker = new Worker(new URL('./relay.worker.js', import.meta.url));
     worker.on('message', (m: RelayReport) => {
       if (m.type !== 'status') return;
@@ -37,10 +45,19 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       this.status = { ...this.status, leader: false, lastError: `relay thread: ${e.message}` };
       this.log.error(`the relay thread failed: ${e.message}`);
     });
+    worker.on('exit', (code) => {
+      if (this.stopping) return;
+      // Its session lock went with it: this or another instance takes the relay over, from the
+      // last position stored (at least once).
+      this.status = { ...this.status, leader: false };
+      this.log.error(`the relay thread exited (code ${code}); starting it again in 1 s`);
+      setTimeout(() => this.stopping || this.start(), 1_000).unref();
+    });
     this.worker = worker;
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     const worker = this.worker;
     if (!worker) return;
     const stopped = new Promise<void>((resolve) => {

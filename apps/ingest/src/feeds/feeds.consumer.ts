@@ -84,6 +84,8 @@ export class FeedsConsumer implements OnApplicationBootstrap, BeforeApplicationS
       retries: this.config.BATCH_RETRIES,
       stallAfterMs: this.config.CONSUMER_STALL_SECONDS * 1_000,
       startAt,
+      // Every feed of a fetch is parsed, sliced and re-serialised before any is let go.
+      fetchBytes: 2 * 1024 * 1024,
       handler: (messages, { backlog }) => this.handler.handle(messages, this.producer!, backlog),
       onFatal: (e) => exitFatally('ingest', e),
     });
