@@ -9,7 +9,8 @@
  * provinces (default all 63: 10,051 communes, about 3.4 million observations).
  * Measures (a) end-to-end throughput, first feed produced to the last KPI event published;
  * (b) the limit: a bare kafkajs consumer reading the same feeds doing only JSON.parse;
- * (c) freshness at a steady low load (p50/p99 feed produced -> KPI event consumed);
+ * (c) freshness at a steady low load (p50/p99 feed produced -> KPI event consumed), and after a
+ * restart of the aggregator, one feed per group while each group loads from PostgreSQL;
  * (d) peak RSS per service and the database size; (e) KPI events against keys and batch
  * windows (flushes). Then checks every KPI in the database against a recomputation from the
  * generated data with the reference arithmetic, and the latest event per key on lgsp.kpi.v1
@@ -17,7 +18,14 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
@@ -154,7 +162,7 @@ mkdirSync(logDir, { recursive: true });
  * one per thread (Node names them CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile).
  */
 const PROFILE = 'profile' in args || process.argv.includes('--profile');
-async function startService(name, port, instance = '') {
+async function startService(name, port, instance = '', extra = {}) {
   const flags = [
     ...(PROFILE
       ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.data', 'prof', `${name}${instance}`)}`]
@@ -176,10 +184,13 @@ async function startService(name, port, instance = '') {
       INGEST_PORT: '14001',
       AGGREGATOR_PORT: String(port),
       ...(args['flush-delay'] ? { KPI_FLUSH_MAX_DELAY_MS: String(args['flush-delay']) } : {}),
+      ...extra.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const log = createWriteStream(join(logDir, `bench-${name}${instance}.log`));
+  const log = createWriteStream(join(logDir, `bench-${name}${instance}.log`), {
+    flags: extra.append ? 'a' : 'w',
+  });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   started.services.push({ name: `${name}${instance}`, child, port });
@@ -547,6 +558,113 @@ try {
   );
   await db.end();
 
+  // (f) a restart: the aggregator stops and starts again with nothing in memory; one feed for
+  // each group then makes the group load its state from PostgreSQL (replaying its slices).
+  const restart = await (async () => {
+    const agg = started.services.find((s) => s.name.startsWith('aggregator'));
+    const exited = new Promise((r) => agg.child.once('exit', r));
+    agg.child.kill('SIGTERM');
+    await exited;
+    started.services.splice(started.services.indexOf(agg), 1);
+    const tStart = Date.now();
+    const instance = agg.name.slice('aggregator'.length);
+    const logFile = join(logDir, `bench-aggregator${instance}.log`);
+    const logStart = statSync(logFile).size;
+    // At log level, for its "loaded group" lines (slices replayed, milliseconds).
+    await startService('aggregator', agg.port, instance, {
+      env: { LOG_LEVEL: 'log' },
+      append: true,
+    });
+    // Up: healthy and holding its partitions of the slices topic again.
+    for (let i = 0; i < 600; i++) {
+      const h = await fetch(`http://127.0.0.1:${agg.port}/health`).then(
+        (r) => r.json(),
+        () => undefined,
+      );
+      if (h?.checks?.consumer?.detail?.assignment?.['lgsp.feed-slices.v1']?.length) break;
+      await sleep(100);
+    }
+    const upSeconds = (Date.now() - tStart) / 1000;
+    const byGroup = new Map();
+    for (const p of provinces) {
+      const g = units.groupOf('2008', p.code);
+      if (!byGroup.has(g)) byGroup.set(g, communesOf.get(p.code)[0]);
+    }
+    const reader = kafka.consumer({ groupId: `restart-${run}` });
+    await reader.connect();
+    await reader.subscribe({ topic: 'lgsp.kpi.v1', fromBeginning: false });
+    const pending = new Map();
+    const took = [];
+    let ready = false;
+    reader.on(reader.events.GROUP_JOIN, () => (ready = true));
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        for (const i of JSON.parse(message.value.toString()).inputs ?? []) {
+          const t = pending.get(i.feedId);
+          if (t !== undefined) {
+            took.push(Date.now() - t);
+            pending.delete(i.feedId);
+          }
+        }
+      },
+    });
+    while (!ready) await sleep(100);
+    await sleep(2_000);
+    const p2 = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await p2.connect();
+    const t0r = Date.now();
+    const sent = [...byGroup].map(([g, commune]) => ({
+      schema: 'lgsp.feed.v1',
+      feedId: `restart-${g}-${run}`,
+      source: 'viettel',
+      sentAt: '2024-12-31T00:00:00Z',
+      period: '2024-12',
+      observations: [{ area: commune, measure: 'mbb_subscriptions', value: 123_456 }],
+    }));
+    for (const f of sent) pending.set(f.feedId, t0r);
+    await p2.send({
+      topic: 'lgsp.feeds.v1',
+      messages: sent.map((f) => ({ key: f.source, value: JSON.stringify(f) })),
+    });
+    for (let i = 0; i < 600 && pending.size > 0; i++) {
+      await sleep(200);
+      progress(`after the restart: ${took.length}/${sent.length} groups published`);
+    }
+    await p2.disconnect();
+    await reader.disconnect();
+    took.sort((a, b) => a - b);
+    const loads = [];
+    for (const line of readFileSync(logFile, 'utf8').slice(logStart).split('\n')) {
+      const m = /loaded group (\w+): (\d+) slice\(s\), (\d+) observation\(s\).* in (\d+) ms/.exec(
+        line,
+      );
+      if (m)
+        loads.push({
+          group: m[1],
+          slices: Number(m[2]),
+          cells: Number(m[3]),
+          ms: Number(m[4]),
+        });
+    }
+    const out = {
+      upSeconds,
+      loads: {
+        groups: loads.length,
+        cells: loads.reduce((n, l) => n + l.cells, 0),
+        ms: loads.reduce((n, l) => n + l.ms, 0),
+        maxMs: Math.max(0, ...loads.map((l) => l.ms)),
+      },
+      groups: sent.length,
+      published: took.length,
+      p50ms: took[Math.floor((took.length - 1) / 2)] ?? null,
+      maxMs: took.at(-1) ?? null,
+    };
+    say(
+      `after a restart: up in ${upSeconds.toFixed(1)} s; one feed per group (${out.groups}) to its event, cold: p50 ${out.p50ms} ms, last ${out.maxMs} ms (${out.published}/${out.groups}); ${out.loads.groups} group loads rebuilt ${fmt(out.loads.cells)} cells in ${fmt(out.loads.ms)} ms (largest ${out.loads.maxMs} ms)`,
+    );
+    return out;
+  })();
+
   const result = {
     at: new Date().toISOString(),
     machine: `${cpus().length} cores, ${cpus()[0]?.model ?? ''}`.trim(),
@@ -565,6 +683,7 @@ try {
     limit: { obsPerSecond: Math.round(limitRate) },
     ratio: e2eRate / limitRate,
     freshness: { measured: latencies.length, p50ms: pct(0.5), p99ms: pct(0.99) },
+    restart,
     peakRssMb: { backfill: rssBackfill, end: rss },
     databaseMb: Math.round(Number(size.bytes) / 2 ** 20),
     kpiKeys: ev.keys,
@@ -610,6 +729,12 @@ try {
       `${pct(0.5)} / ${pct(0.99)} ms (${latencies.length}/40 feeds at 2/s)`,
       'p99 < 1,000 ms',
       ok(latencies.length === 40 && pct(0.99) < 1_000),
+    ],
+    [
+      '    after a restart',
+      `up in ${restart.upSeconds.toFixed(1)} s; a feed per group (cold) to its event: p50 ${restart.p50ms} ms, last ${restart.maxMs} ms; loads ${fmt(restart.loads.ms)} ms`,
+      '',
+      restart.published === restart.groups ? '' : `${restart.groups - restart.published} missing`,
     ],
     [
       '(d) peak RSS',

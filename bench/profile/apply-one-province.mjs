@@ -2,7 +2,8 @@
 /**
  * Drives the aggregator's two steps directly, without Kafka, on one province's year of
  * monthly commune feeds (Hà Nội by default: 526 communes, 193 feeds), and prints where the
- * time goes: applying slices, then publishing every changed key (compute, events, SQL).
+ * time goes: applying slices, publishing every changed key (compute, events, SQL), and
+ * reloading the group as after a restart.
  *
  *   npm run build && node scripts/infra.mjs up test
  *   node --cpu-prof --cpu-prof-dir=.data/prof bench/profile/apply-one-province.mjs [province]
@@ -14,7 +15,12 @@ import pg from 'pg';
 import { GroupLayouts } from '../../dist/libs/aggregation/src/index.js';
 import { AdminUnits, SourceRegistry } from '../../dist/libs/catalogue/src/index.js';
 import { sliceFeed } from '../../dist/libs/contract/src/index.js';
-import { createDataSource, runMigrations, SliceStore } from '../../dist/libs/database/src/index.js';
+import {
+  createDataSource,
+  KpiStore,
+  runMigrations,
+  SliceStore,
+} from '../../dist/libs/database/src/index.js';
 import { ApplySlicesHandler } from '../../dist/apps/aggregator/src/feeds/apply-slices.handler.js';
 import { GroupCache } from '../../dist/apps/aggregator/src/groups/group-cache.service.js';
 import { PublishKpisHandler } from '../../dist/apps/aggregator/src/kpis/publish-kpis.handler.js';
@@ -118,6 +124,28 @@ const publishMs = performance.now() - t;
 console.log(
   `publish: ${res.evaluated} keys evaluated, ${res.events} events in ${publishMs.toFixed(0)} ms (${Math.round(res.events / (publishMs / 1000))} events/s): evaluating ${res.ms.compute.toFixed(0)} ms, building events ${res.ms.events.toFixed(0)} ms, SQL ${res.ms.write.toFixed(0)} ms; ${mb()}`,
 );
+// Reload: what a restart or a rebalance costs this group (replay its slices, read the
+// published state of its keys).
+{
+  const q = ds.createQueryRunner();
+  await q.connect();
+  const version = (await new SliceStore().lockGroups(q, [group])).get(group);
+  t = performance.now();
+  await new GroupCache(ctx).current(q, group, version);
+  const loadMs = performance.now() - t;
+  const layout = ctx.layouts.get(group);
+  t = performance.now();
+  const keys = await new KpiStore().published(
+    q,
+    '2008',
+    layout.u2008.codes.filter((_, i) => i !== layout.virtual2008),
+  );
+  const publishedMs = performance.now() - t;
+  await q.release();
+  console.log(
+    `reload: ${loadMs.toFixed(0)} ms, of which reading the published state of ${keys.length} keys ${publishedMs.toFixed(0)} ms; ${mb()}`,
+  );
+}
 if (globalThis.gc) {
   globalThis.gc();
   console.log(`after a full GC: ${mb()}`);
