@@ -263,6 +263,34 @@ function statusMb(pid, field) {
 }
 const peakRssMb = (pid) => statusMb(pid, 'VmHWM');
 
+/**
+ * Watches lgsp.kpi.v1 from now on for events whose inputs name feeds in `sentAt` (feed id ->
+ * time produced), and records each such feed's latency once, in `latencies`.
+ */
+async function watchLatencies(groupId) {
+  const consumer = kafka.consumer({ groupId });
+  await consumer.connect();
+  await consumer.subscribe({ topic: 'lgsp.kpi.v1', fromBeginning: false });
+  const sentAt = new Map();
+  const latencies = [];
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      for (const i of JSON.parse(message.value.toString()).inputs ?? []) {
+        const t = sentAt.get(i.feedId);
+        if (t !== undefined) {
+          latencies.push(Date.now() - t);
+          sentAt.delete(i.feedId);
+        }
+      }
+    },
+  });
+  while (!joined) await sleep(100);
+  await sleep(2_000);
+  return { sentAt, latencies, stop: () => consumer.disconnect() };
+}
+
 try {
   say(`generating feeds for ${provinces.length} province(s), ${fmt(communeCount)} communes...`);
   const feeds = buildFeeds();
@@ -378,27 +406,7 @@ try {
   say(`limit (bare consumer, JSON.parse): ${fmt(limitRate)} obs/s`);
 
   // (c) freshness at a steady low load: 2 feeds/s for 20 s, a new value for one commune each
-  const kpiConsumer = kafka.consumer({ groupId: `fresh-${run}` });
-  await kpiConsumer.connect();
-  await kpiConsumer.subscribe({ topic: 'lgsp.kpi.v1', fromBeginning: false });
-  const sentAt = new Map();
-  const latencies = [];
-  let joined = false;
-  kpiConsumer.on(kpiConsumer.events.GROUP_JOIN, () => (joined = true));
-  await kpiConsumer.run({
-    eachMessage: async ({ message }) => {
-      const e = JSON.parse(message.value.toString());
-      for (const i of e.inputs ?? []) {
-        const t = sentAt.get(i.feedId);
-        if (t !== undefined) {
-          latencies.push(Date.now() - t);
-          sentAt.delete(i.feedId);
-        }
-      }
-    },
-  });
-  while (!joined) await sleep(100);
-  await sleep(2_000);
+  const { sentAt, latencies, stop: stopFresh } = await watchLatencies(`fresh-${run}`);
   const steady = provinces.flatMap((p) => communesOf.get(p.code).slice(0, 5));
   const steadyFeeds = [];
   for (let i = 0; i < 40; i++) {
@@ -422,7 +430,7 @@ try {
     await sleep(500);
   }
   for (let i = 0; i < 50 && sentAt.size > 0; i++) await sleep(200);
-  await kpiConsumer.disconnect();
+  await stopFresh();
   await producer.disconnect();
   latencies.sort((a, b) => a - b);
   const pct = (q) =>
@@ -590,26 +598,7 @@ try {
       const g = units.groupOf('2008', p.code);
       if (!byGroup.has(g)) byGroup.set(g, communesOf.get(p.code)[0]);
     }
-    const reader = kafka.consumer({ groupId: `restart-${run}` });
-    await reader.connect();
-    await reader.subscribe({ topic: 'lgsp.kpi.v1', fromBeginning: false });
-    const pending = new Map();
-    const took = [];
-    let ready = false;
-    reader.on(reader.events.GROUP_JOIN, () => (ready = true));
-    await reader.run({
-      eachMessage: async ({ message }) => {
-        for (const i of JSON.parse(message.value.toString()).inputs ?? []) {
-          const t = pending.get(i.feedId);
-          if (t !== undefined) {
-            took.push(Date.now() - t);
-            pending.delete(i.feedId);
-          }
-        }
-      },
-    });
-    while (!ready) await sleep(100);
-    await sleep(2_000);
+    const { sentAt: pending, latencies: took, stop } = await watchLatencies(`restart-${run}`);
     const p2 = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await p2.connect();
     const t0r = Date.now();
@@ -631,7 +620,7 @@ try {
       progress(`after the restart: ${took.length}/${sent.length} groups published`);
     }
     await p2.disconnect();
-    await reader.disconnect();
+    await stop();
     took.sort((a, b) => a - b);
     const loads = [];
     for (const line of readFileSync(logFile, 'utf8').slice(logStart).split('\n')) {
