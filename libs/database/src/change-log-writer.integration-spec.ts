@@ -57,6 +57,16 @@ describe('ChangeLogWriter', () => {
     });
   });
 
+  it('grows its buffers from 64 kB to the 1 MB it sends at a time: 3,000 events of 1 kB', async () => {
+    const w = new ChangeLogWriter(client, 9);
+    const payload = (i: number): string => JSON.stringify({ i, pad: 'Hà Nội '.repeat(140) });
+    for (let i = 0; i < 3_000; i++) await w.add('FBB_SUB_P100', String(i), '2024', 1, payload(i));
+    await w.end();
+    const rows = await stored();
+    expect(rows).toHaveLength(3_000);
+    expect(rows.every((r, i) => r.payload === payload(i) && r.area === String(i))).toBe(true);
+  });
+
   it('keeps backslashes, tabs and line breaks of the text as they were', async () => {
     const payload = JSON.stringify({ note: 'a "quoted" \\ note\twith\nbreaks\r' });
     expect(payload).toContain('\\\\');

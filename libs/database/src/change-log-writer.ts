@@ -6,6 +6,7 @@ export type CopyClient = Pick<PoolClient, 'query'>;
 
 /** Bytes of encoded rows per COPY: large enough to amortise a statement, small enough to pipeline. */
 const SEND_BYTES = 1 << 20;
+const INITIAL_BYTES = 64 << 10;
 
 /** COPY's text format: backslash, tab, newline and carriage return are escaped. */
 const SPECIAL = /[\\\t\n\r]/;
@@ -32,8 +33,11 @@ export function copyJson(s: string): string {
  * PostgreSQL CPU.
  */
 export class ChangeLogWriter {
-  /** Two buffers: one being filled, the other with the COPY in flight. */
-  private buffers = [Buffer.allocUnsafe(SEND_BYTES * 2), Buffer.allocUnsafe(SEND_BYTES * 2)];
+  /**
+   * Two buffers: one being filled, the other with the COPY in flight. They start small and
+   * grow to what a send holds: a writer lives for one flush, often of a handful of events.
+   */
+  private buffers = [Buffer.allocUnsafe(INITIAL_BYTES), Buffer.allocUnsafe(INITIAL_BYTES)];
   private length = 0;
   private inFlight?: Promise<void>;
   private flushTag: string;
@@ -48,8 +52,9 @@ export class ChangeLogWriter {
   }
 
   /**
-   * Adds one revision; `payload` is its event as compact JSON (`serializeKpiEvent`). Once the buffer is full this sends it and returns the wait for the
-   * previous COPY: await it before the next add.
+   * Adds one revision; `payload` is its event as compact JSON (`serializeKpiEvent`). Once the
+   * buffer is full this sends it and returns the wait for the previous COPY: await it before
+   * the next add.
    */
   add(
     kpi: string,
