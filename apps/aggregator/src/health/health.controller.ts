@@ -45,7 +45,11 @@ export class HealthController {
       }),
       outbox: async () => ({
         ok: this.relay.status.lastError === null,
-        detail: { ...this.relay.status, backlog: await this.relay.backlog() },
+        detail: {
+          ...this.relay.status,
+          backlog: await this.relay.backlog(),
+          threadHeapMb: this.relay.heapMb,
+        },
       }),
     });
   }

@@ -24,6 +24,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private worker?: Worker;
   private stopping = false;
   status: RelayStatus = { leader: false, published: 0, lastPublishAt: null, lastError: null };
+  /** The relay thread's own V8 heap, as it last reported it. */
+  heapMb: { used: number; total: number } | null = null;
 
   constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
 
@@ -38,6 +40,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     worker.on('message', (m: RelayReport) => {
       if (m.type !== 'status') return;
       this.status = m.status;
+      this.heapMb = m.heapMb;
       if (m.events > 0) METRICS.kpiEventsPublished.inc(m.events);
       METRICS.outboxBacklog.set(m.backlog);
     });

@@ -4,7 +4,7 @@ import { sendInChunks } from '@app/kafka';
 import { Logger } from '@nestjs/common';
 import type { Producer } from 'kafkajs';
 
-const BATCH = 5_000;
+const BATCH = 2_000;
 
 export interface RelayStatus {
   leader: boolean;

@@ -9,12 +9,20 @@ import { createIdempotentProducer, kafkaProvider } from '@app/kafka';
 import { PinoNestLogger } from '@app/service';
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { RelayLoop, type RelaySession } from './relay-loop.js';
 
 export type RelayMessage = { type: 'wake' } | { type: 'stop' };
 export type RelayReport =
-  | { type: 'status'; status: RelayLoop['status']; events: number; backlog: number }
+  | {
+      type: 'status';
+      status: RelayLoop['status'];
+      events: number;
+      backlog: number;
+      /** This thread's V8 heap (its own, not the main thread's), in MB. */
+      heapMb: { used: number; total: number };
+    }
   | { type: 'stopped' };
 
 const port = parentPort!;
@@ -37,9 +45,17 @@ const connect = async (): Promise<RelaySession> => {
     close: () => client.end(),
   };
 };
-const relay = new RelayLoop(connect, producer, config.OUTBOX_POLL_MS, (events, backlog) =>
-  port.postMessage({ type: 'status', status: relay.status, events, backlog } satisfies RelayReport),
-);
+const mb = (n: number): number => Math.round(n / 2 ** 20);
+const relay = new RelayLoop(connect, producer, config.OUTBOX_POLL_MS, (events, backlog) => {
+  const h = getHeapStatistics();
+  port.postMessage({
+    type: 'status',
+    status: relay.status,
+    events,
+    backlog,
+    heapMb: { used: mb(h.used_heap_size), total: mb(h.total_heap_size) },
+  } satisfies RelayReport);
+});
 port.on('message', (m: RelayMessage) => {
   if (m.type === 'wake') relay.wake();
   else

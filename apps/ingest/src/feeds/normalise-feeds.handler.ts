@@ -9,6 +9,7 @@ import {
   sliceFeed,
   HUB_HEADERS,
   HubError,
+  MAX_REQUEST_BYTES,
   sourceOfTopic,
   TOPICS,
   validateFeed,
@@ -42,9 +43,6 @@ const header = (h: IHeaders | undefined, name: string): string | undefined => {
   const one = Array.isArray(v) ? v[0] : v;
   return one === undefined ? undefined : one.toString();
 };
-
-/** Bytes of slices per produce request: kafkajs copies a request several times encoding it. */
-const SEND_BYTES = 1024 * 1024;
 
 /** The DLQ headers of a rejected record: the first code, every error, where it was read. */
 export function dlqHeaders(
@@ -271,7 +269,7 @@ export class NormaliseFeedsHandler {
       ...(rejected.length ? [{ topic: TOPICS.dlq, messages: rejected }] : []),
     ];
     try {
-      await sendInChunks(producer, topicMessages, SEND_BYTES);
+      await sendInChunks(producer, topicMessages, MAX_REQUEST_BYTES);
     } catch (e) {
       throw new HubError(
         'KAFKA_PRODUCE_FAILED',
