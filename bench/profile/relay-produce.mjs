@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
  * The outbox relay's Kafka half alone: sends N KPI-event-sized messages to a fresh 12-partition
- * topic the way the relay does (idempotent producer, requests of MAX_REQUEST_BYTES), and prints
- * the CPU it took per event. The whole-country bench spends more CPU here than anywhere else.
+ * topic the way the relay does (idempotent producer, 2,000 events per send, requests of
+ * MAX_REQUEST_BYTES unless given), and prints the CPU it took per event. The whole-country
+ * bench spends more CPU here than anywhere else.
  *
  *   npm run build && node scripts/infra.mjs up test
- *   node bench/profile/relay-produce.mjs [events=200000] [bytes=1000]
+ *   node bench/profile/relay-produce.mjs [events=200000] [bytes=1000] [requestBytes]
  *   node --cpu-prof --cpu-prof-dir=.data/prof/relay bench/profile/relay-produce.mjs
  *   node scripts/infra.mjs down test
  *
@@ -60,7 +61,8 @@ await producer.connect();
 await sendInChunks(producer, [{ topic, messages: messages.slice(0, 2_000) }], requestBytes);
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
-const BATCH = 5_000;
+/** Events per send, as the relay reads them (relay-loop.ts). */
+const BATCH = 2_000;
 for (let i = 0; i < events; i += BATCH) {
   await sendInChunks(producer, [{ topic, messages: messages.slice(i, i + BATCH) }], requestBytes);
   if ((i / BATCH) % 10 === 0) process.stderr.write(`\r[relay-produce] ${i + BATCH}/${events}`);

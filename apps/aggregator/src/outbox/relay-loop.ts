@@ -21,8 +21,9 @@ export interface RelaySession extends Sql {
 /**
  * Publishes the change log (the outbox) to `lgsp.kpi.v1` in id order, in batches (the next
  * read while one is sent), with an idempotent producer, and then moves its position past
- * them: at least once, never out of order per key. One relay runs at a time across instances (a Postgres session lock), which
- * keeps revisions in order on the compacted topic. No Nest here: it runs on its own thread.
+ * them: at least once, never out of order per key. One relay runs at a time across instances
+ * (a Postgres session lock), which keeps revisions in order on the compacted topic. No Nest
+ * here: it runs on its own thread.
  */
 export class RelayLoop {
   private readonly log = new Logger('OutboxRelay');
