@@ -584,7 +584,7 @@ try {
     const logFile = join(logDir, `bench-aggregator${instance}.log`);
     const logStart = statSync(logFile).size;
     // At log level, for its "loaded group" lines (slices replayed, milliseconds).
-    await startService('aggregator', agg.port, instance, {
+    const child = await startService('aggregator', agg.port, instance, {
       env: { LOG_LEVEL: 'log' },
       append: true,
     });
@@ -642,6 +642,8 @@ try {
     }
     const out = {
       upSeconds,
+      /** The restarted aggregator's peak RSS: it loaded every group. */
+      peakRssMb: peakRssMb(child.pid),
       loads: {
         groups: loads.length,
         cells: loads.reduce((n, l) => n + l.cells, 0),
@@ -654,7 +656,7 @@ try {
       maxMs: took.at(-1) ?? null,
     };
     say(
-      `after a restart: up in ${upSeconds.toFixed(1)} s; one feed per group (${out.groups}) to its event, cold: p50 ${out.p50ms} ms, last ${out.maxMs} ms (${out.published}/${out.groups}); ${out.loads.groups} group loads rebuilt ${fmt(out.loads.cells)} cells in ${fmt(out.loads.ms)} ms (largest ${out.loads.maxMs} ms)`,
+      `after a restart: up in ${upSeconds.toFixed(1)} s; one feed per group (${out.groups}) to its event, cold: p50 ${out.p50ms} ms, last ${out.maxMs} ms (${out.published}/${out.groups}); ${out.loads.groups} group loads rebuilt ${fmt(out.loads.cells)} cells in ${fmt(out.loads.ms)} ms (largest ${out.loads.maxMs} ms); peak RSS ${out.peakRssMb} MB`,
     );
     return out;
   })();
@@ -726,7 +728,7 @@ try {
     ],
     [
       '    after a restart',
-      `up in ${restart.upSeconds.toFixed(1)} s; a feed per group (cold) to its event: p50 ${restart.p50ms} ms, last ${restart.maxMs} ms; loads ${fmt(restart.loads.ms)} ms`,
+      `up in ${restart.upSeconds.toFixed(1)} s; a feed per group (cold) to its event: p50 ${restart.p50ms} ms, last ${restart.maxMs} ms; loads ${fmt(restart.loads.ms)} ms; peak RSS ${restart.peakRssMb} MB`,
       '',
       restart.published === restart.groups ? '' : `${restart.groups - restart.published} missing`,
     ],

@@ -129,17 +129,21 @@ console.log(
 {
   const q = ds.createQueryRunner();
   await q.connect();
+  await q.startTransaction(); // a group loads under its row lock
   const version = (await new SliceStore().lockGroups(q, [group])).get(group);
   t = performance.now();
   await new GroupCache(ctx).current(q, group, version);
   const loadMs = performance.now() - t;
   const layout = ctx.layouts.get(group);
   t = performance.now();
-  const keys = await new KpiStore().published(
+  const keys = [];
+  for await (const page of new KpiStore().publishedPages(
     q,
     '2008',
     layout.u2008.codes.filter((_, i) => i !== layout.virtual2008),
-  );
+  ))
+    keys.push(...page);
+  await q.commitTransaction();
   const publishedMs = performance.now() - t;
   await q.release();
   console.log(

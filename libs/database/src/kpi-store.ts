@@ -53,33 +53,56 @@ export class KpiStore {
 
   /**
    * The published state of the keys of these units (one boundary set): each key's latest
-   * revision in the change log.
+   * revision in the change log. In pages of at most `pageRows` keys, read through a cursor
+   * of one query, so that a large group's events (40 MB of JSON for Hồ Chí Minh City's) are
+   * never all in memory at once. Call within a transaction (a group loads under its row lock).
    */
-  async published(db: Db, bs: BoundarySet, areas: readonly string[]): Promise<PublishedRow[]> {
-    if (areas.length === 0) return [];
-    const rows: { payload: string }[] = await db.query(
-      `SELECT DISTINCT ON (kpi, area, period) payload FROM kpi_change
-        WHERE area = ANY($1::text[]) ORDER BY kpi, area, period, revision DESC`,
+  async *publishedPages(
+    q: QueryRunner,
+    bs: BoundarySet,
+    areas: readonly string[],
+    pageRows = 5_000,
+  ): AsyncGenerator<PublishedRow[]> {
+    if (areas.length === 0) return;
+    await q.query(
+      `DECLARE published_keys NO SCROLL CURSOR FOR
+         SELECT DISTINCT ON (kpi, area, period) payload FROM kpi_change
+          WHERE area = ANY($1::text[]) ORDER BY kpi, area, period, revision DESC`,
       [[...areas]],
     );
-    const out: PublishedRow[] = [];
-    for (const { payload } of rows) {
-      const e = JSON.parse(payload) as KpiEvent;
-      // Codes were reused in 2025: a code's keys in the other boundary set are not these.
-      if (boundarySetOf(mustParsePeriod(e.period)) !== bs) continue;
-      out.push({
-        kpi: e.kpi,
-        bs,
-        area: e.area,
-        period: e.period,
-        numerator: e.numerator,
-        denominator: e.denominator,
-        status: e.status,
-        completeness: e.completeness,
-        revision: e.revision,
+    let failed = false;
+    try {
+      for (;;) {
+        const rows: { payload: string }[] = await q.query(`FETCH ${pageRows} FROM published_keys`);
+        const page: PublishedRow[] = [];
+        for (const { payload } of rows) {
+          const e = JSON.parse(payload) as KpiEvent;
+          // Codes were reused in 2025: a code's keys in the other boundary set are not these.
+          if (boundarySetOf(mustParsePeriod(e.period)) !== bs) continue;
+          page.push({
+            kpi: e.kpi,
+            bs,
+            area: e.area,
+            period: e.period,
+            numerator: e.numerator,
+            denominator: e.denominator,
+            status: e.status,
+            completeness: e.completeness,
+            revision: e.revision,
+          });
+        }
+        yield page;
+        if (rows.length < pageRows) return;
+      }
+    } catch (e) {
+      failed = true;
+      throw e;
+    } finally {
+      // After a failed FETCH the transaction is aborted: CLOSE fails too, and must not hide why.
+      await q.query('CLOSE published_keys').catch((e: unknown) => {
+        if (!failed) throw e;
       });
     }
-    return out;
   }
 
   /** The id that marks one flush's changes in the change log (one batch window). */

@@ -201,6 +201,43 @@ describe('the aggregator on a real Postgres', () => {
     expect(await kpi('MBB_SUB_P100|14398|2024-02')).toMatchObject({ numerator: 100, revision: 2 });
   });
 
+  it('reloads a group stored in many pages exactly: a later change publishes only the keys it moved', async () => {
+    // Hà Nội (01): 121 slices and published keys over some 150 units, more than one page of each.
+    const communes = units
+      .all('2008')
+      .filter((u) => u.level === 'commune' && u.province === '01')
+      .map((u) => u.code);
+    const population = (first: number, sentAt: string) =>
+      feed(
+        'gso',
+        '2024',
+        sentAt,
+        communes.map((c, i) => ({ area: c, measure: 'population', value: i === 0 ? first : 1000 })),
+      );
+    await hub.apply(population(1000, '2024-02-01T00:00:00Z'));
+    for (const [i, c] of communes.slice(0, 120).entries())
+      await hub.apply(
+        feed('viettel', '2024-01', '2024-02-01T00:00:00Z', [
+          { area: c, measure: 'mbb_subscriptions', value: i + 1 },
+        ]),
+      );
+    const first = await hub.publish('01');
+    expect(first.events).toBeGreaterThan(4 * 120);
+
+    // A new instance loads the group from PostgreSQL; a new population moves one commune.
+    const fresh = new Instance(ds);
+    await fresh.apply(population(2000, '2024-03-01T00:00:00Z'));
+    const second = await fresh.publish('01');
+    // MBB_SUB_P100 of 2024-01, Q1, H1 and the year, at the commune, its district, the province
+    expect(second.events).toBe(12);
+    const c = communes[0]!;
+    expect(await kpi(`MBB_SUB_P100|${c}|2024-01`)).toMatchObject({ value: 0.05, revision: 2 });
+    expect(await kpi(`MBB_SUB_P100|${communes[119]!}|2024-01`)).toMatchObject({
+      value: 12,
+      revision: 1,
+    });
+  });
+
   it('serialises two instances on one group: revisions 1..n, no lost update', async () => {
     const otherDs = await createDataSource(url).initialize();
     try {

