@@ -55,7 +55,8 @@ export class KpiStore {
    * The published state of the keys of these units (one boundary set): each key's latest
    * revision in the change log. In pages of at most `pageRows` keys, read through a cursor
    * of one query, so that a large group's events (40 MB of JSON for Hồ Chí Minh City's) are
-   * never all in memory at once. Call within a transaction (a group loads under its row lock).
+   * never all in memory at once. Call within a transaction (a group loads under its row lock),
+   * and one read at a time per session: the cursor has one name.
    */
   async *publishedPages(
     q: QueryRunner,
