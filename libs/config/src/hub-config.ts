@@ -108,6 +108,16 @@ export class HubConfig {
   @Min(0)
   KPI_FLUSH_MAX_DELAY_MS = 30_000;
 
+  /**
+   * The same while more feeds are known to be waiting (the aggregator's consumer has lag, or
+   * the ingest's), ms; not less than KPI_FLUSH_MAX_DELAY_MS. A backfill that takes longer is
+   * published in steps of this; shorter, once, at its end.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  KPI_FLUSH_BACKLOG_MAX_DELAY_MS = 300_000;
+
   /** Where a new consumer group starts: all history (`earliest`) or only new records (`latest`). */
   @IsIn(['earliest', 'latest'])
   CONSUMER_START: 'earliest' | 'latest' = 'earliest';

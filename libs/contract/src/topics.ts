@@ -74,7 +74,7 @@ export const HUB_HEADERS = {
   replayOf: 'lgsp-replay-of',
   /**
    * On a feed slice: `1` when the ingest had more feeds waiting as it forwarded this one. The
-   * aggregator then lets KPI changes accumulate (up to KPI_FLUSH_MAX_DELAY_MS) rather than
+   * aggregator then lets KPI changes accumulate (up to KPI_FLUSH_BACKLOG_MAX_DELAY_MS) rather than
    * publishing every key after every batch of a backfill.
    */
   backlog: 'lgsp-backlog',

@@ -12,23 +12,20 @@ import type { DataSource } from 'typeorm';
 import { GroupCache } from '../groups/group-cache.service.js';
 import { Serial } from '../groups/serial.js';
 import { OutboxRelay } from '../outbox/outbox-relay.service.js';
+import { dueGroups } from './flush-policy.js';
 import { PublishKpisHandler } from './publish-kpis.handler.js';
 
 /** How long "more is waiting" holds without a new slice: then it was the last one. */
 const BACKLOG_HINT_MS = 1_000;
-/** Slices per second above which feeds count as streaming in (a backfill), not trickling. */
-const STREAM_RATE = 20;
 
 /**
- * Decides when a group's dirty KPI keys are published (a debounce): once feeds have stopped
- * arriving for a quiet period and nothing is known to be waiting (the consumer's lag, or the
- * ingest's backlog as the last slices said, for a second), or when the oldest unpublished
- * change is KPI_FLUSH_MAX_DELAY_MS old. The quiet period is KPI_FLUSH_QUIET_MS for a trickle
- * of feeds, and ten times that while they stream in (more than STREAM_RATE slices in the last
- * second), so that a pause of the sender within a backfill is not taken for its end. A
- * trickle is published within a fraction of a second; a key moved by a thousand feeds of a
- * backfill gets one event, not a thousand. Also publishes what a crash or a rebalance left
- * unpublished in the groups this instance owns.
+ * Decides when a group's dirty KPI keys are published (a debounce, by `dueGroups`): once
+ * feeds have stopped arriving for a quiet period and nothing is known to be waiting (the
+ * consumer's lag, or the ingest's backlog as the last slices said, for a second), or when the
+ * oldest unpublished change is KPI_FLUSH_MAX_DELAY_MS old (KPI_FLUSH_BACKLOG_MAX_DELAY_MS
+ * while more is waiting). A trickle is published within a fraction of a second; a key moved
+ * by a thousand feeds of a backfill gets one event, not a thousand. Also publishes what a
+ * crash or a rebalance left unpublished in the groups this instance owns.
  */
 @Injectable()
 export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -82,12 +79,12 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
     this.kick();
   }
 
-  /** The quiet period that ends a burst: longer while slices stream in. */
-  private quietMs(now: number): number {
+  /** Slices applied in the last second. */
+  private recentSlices(now: number): number {
     while (this.recent.length && this.recent[0]![0] < now - 1_000) this.recent.shift();
     let n = 0;
     for (const [, c] of this.recent) n += c;
-    return this.config.KPI_FLUSH_QUIET_MS * (n > STREAM_RATE ? 10 : 1);
+    return n;
   }
 
   /** Publishes what is due, unless a round is already running (it then runs once more). */
@@ -116,15 +113,22 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
     do {
       this.again = false;
       const now = Date.now();
-      const maxDelay = this.config.KPI_FLUSH_MAX_DELAY_MS;
-      const since = now - this.lastArrival;
-      const quiet = since >= this.quietMs(now) && !this.waiting;
-      const due = this.cache
-        .dirty()
-        .filter((s) => quiet || now - s.dirtySince! >= maxDelay)
-        .sort((a, b) => a.dirtySince! - b.dirtySince!)
-        .map((s) => s.code);
-      METRICS.dirtyGroups.set(this.cache.dirty().length);
+      const dirty = this.cache.dirty().map((s) => ({ code: s.code, dirtySince: s.dirtySince! }));
+      const due = dueGroups(
+        dirty,
+        {
+          now,
+          lastArrival: this.lastArrival,
+          recentSlices: this.recentSlices(now),
+          waiting: this.waiting,
+        },
+        {
+          quietMs: this.config.KPI_FLUSH_QUIET_MS,
+          maxDelayMs: this.config.KPI_FLUSH_MAX_DELAY_MS,
+          backlogMaxDelayMs: this.config.KPI_FLUSH_BACKLOG_MAX_DELAY_MS,
+        },
+      );
+      METRICS.dirtyGroups.set(dirty.length);
       if (due.length === 0) return;
       await this.publish(due);
     } while (this.again && !this.stopped);
