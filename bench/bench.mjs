@@ -441,7 +441,7 @@ try {
       ? latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]
       : null;
   say(
-    `freshness: ${latencies.length}/${FRESH_FEEDS} measured, p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms`,
+    `freshness: ${latencies.length}/${FRESH_FEEDS} measured, p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms (slowest: ${latencies.slice(-5).join(', ')} ms)`,
   );
 
   // (d) memory, database size; (e) events against keys and batch windows
@@ -678,7 +678,13 @@ try {
     },
     limit: { obsPerSecond: Math.round(limitRate) },
     ratio: e2eRate / limitRate,
-    freshness: { measured: latencies.length, p50ms: pct(0.5), p99ms: pct(0.99) },
+    freshness: {
+      measured: latencies.length,
+      p50ms: pct(0.5),
+      p90ms: pct(0.9),
+      p99ms: pct(0.99),
+      slowestMs: latencies.slice(-5),
+    },
     restart,
     peakRssMb: { backfill: rssBackfill, end: rss },
     databaseMb: Math.round(Number(size.bytes) / 2 ** 20),

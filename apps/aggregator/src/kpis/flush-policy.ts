@@ -3,7 +3,7 @@
  * pure function of the clock: plain data in, the due groups out, oldest change first.
  *
  * - A burst ends once no slice has arrived for the quiet period and nothing is known to be
- *   waiting: then every dirty group is due. The quiet period is `quietMs`, ten times that
+ *   waiting (see BACKLOG_HINT_MS): then every dirty group is due. The quiet period is `quietMs`, ten times that
  *   while slices stream in (more than STREAM_RATE in the last second), so that a pause of the
  *   sender within a backfill is not taken for its end.
  * - While feeds keep arriving, a group is due when its oldest unpublished change is
@@ -14,6 +14,15 @@
  *   max delay, publishing every 30 s doubled the events and cut the throughput to a third.
  */
 export const STREAM_RATE = 20;
+
+/**
+ * How long "more is waiting", as the last slices said, holds without a new slice. Until then
+ * the next slice is expected: the ingest was still behind when it forwarded the last one.
+ * Long enough for a slow ingest's batch of feeds (at 1 s, a batch that took longer was taken
+ * for the end of the backfill, and every group was published after it); a safety net for an
+ * ingest that stopped, not a wait a trickle ever sees (its slices say nothing waits).
+ */
+export const BACKLOG_HINT_MS = 10_000;
 
 export interface FlushLimits {
   readonly quietMs: number;
@@ -27,9 +36,13 @@ export interface FlushClock {
   readonly lastArrival: number;
   /** Slices applied in the last second. */
   readonly recentSlices: number;
-  /** More slices are known to be waiting: the consumer's lag, or the ingest's. */
-  readonly waiting: boolean;
+  /** The last slices said more were waiting: the consumer's lag, or the ingest's. */
+  readonly backlog: boolean;
 }
+
+/** More slices are known to be waiting (the hub is behind). */
+export const isWaiting = (clock: FlushClock): boolean =>
+  clock.backlog && clock.now - clock.lastArrival < BACKLOG_HINT_MS;
 
 export interface DirtyGroup {
   readonly code: string;
@@ -43,8 +56,9 @@ export function dueGroups(
   limits: FlushLimits,
 ): string[] {
   const quietMs = limits.quietMs * (clock.recentSlices > STREAM_RATE ? 10 : 1);
-  const quiet = clock.now - clock.lastArrival >= quietMs && !clock.waiting;
-  const maxDelay = clock.waiting
+  const waiting = isWaiting(clock);
+  const quiet = clock.now - clock.lastArrival >= quietMs && !waiting;
+  const maxDelay = waiting
     ? Math.max(limits.maxDelayMs, limits.backlogMaxDelayMs)
     : limits.maxDelayMs;
   return dirty

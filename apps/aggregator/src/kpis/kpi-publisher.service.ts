@@ -12,16 +12,13 @@ import type { DataSource } from 'typeorm';
 import { GroupCache } from '../groups/group-cache.service.js';
 import { Serial } from '../groups/serial.js';
 import { OutboxRelay } from '../outbox/outbox-relay.service.js';
-import { dueGroups } from './flush-policy.js';
+import { type FlushClock, dueGroups, isWaiting } from './flush-policy.js';
 import { PublishKpisHandler } from './publish-kpis.handler.js';
-
-/** How long "more is waiting" holds without a new slice: then it was the last one. */
-const BACKLOG_HINT_MS = 1_000;
 
 /**
  * Decides when a group's dirty KPI keys are published (a debounce, by `dueGroups`): once
  * feeds have stopped arriving for a quiet period and nothing is known to be waiting (the
- * consumer's lag, or the ingest's backlog as the last slices said, for a second), or when the
+ * consumer's lag, or the ingest's backlog as the last slices said, for up to 10 s), or when the
  * oldest unpublished change is KPI_FLUSH_MAX_DELAY_MS old (KPI_FLUSH_BACKLOG_MAX_DELAY_MS
  * while more is waiting). A trickle is published within a fraction of a second; a key moved
  * by a thousand feeds of a backfill gets one event, not a thousand. Also publishes what a
@@ -79,6 +76,15 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
     this.kick();
   }
 
+  private clock(now: number): FlushClock {
+    return {
+      now,
+      lastArrival: this.lastArrival,
+      recentSlices: this.recentSlices(now),
+      backlog: this.backlog,
+    };
+  }
+
   /** Slices applied in the last second. */
   private recentSlices(now: number): number {
     while (this.recent.length && this.recent[0]![0] < now - 1_000) this.recent.shift();
@@ -99,7 +105,7 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** Whether more slices are known to be waiting. */
   get waiting(): boolean {
-    return this.backlog && Date.now() - this.lastArrival < BACKLOG_HINT_MS;
+    return isWaiting(this.clock(Date.now()));
   }
 
   /** Dirty groups, oldest change first. */
@@ -114,20 +120,11 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
       this.again = false;
       const now = Date.now();
       const dirty = this.cache.dirty().map((s) => ({ code: s.code, dirtySince: s.dirtySince! }));
-      const due = dueGroups(
-        dirty,
-        {
-          now,
-          lastArrival: this.lastArrival,
-          recentSlices: this.recentSlices(now),
-          waiting: this.waiting,
-        },
-        {
-          quietMs: this.config.KPI_FLUSH_QUIET_MS,
-          maxDelayMs: this.config.KPI_FLUSH_MAX_DELAY_MS,
-          backlogMaxDelayMs: this.config.KPI_FLUSH_BACKLOG_MAX_DELAY_MS,
-        },
-      );
+      const due = dueGroups(dirty, this.clock(now), {
+        quietMs: this.config.KPI_FLUSH_QUIET_MS,
+        maxDelayMs: this.config.KPI_FLUSH_MAX_DELAY_MS,
+        backlogMaxDelayMs: this.config.KPI_FLUSH_BACKLOG_MAX_DELAY_MS,
+      });
       METRICS.dirtyGroups.set(dirty.length);
       if (due.length === 0) return;
       await this.publish(due);
