@@ -67,6 +67,8 @@ describe('metrics', () => {
       /lgsp_consumer_lag\{group="aggregator-ops-[^"]+",topic="lgsp.feed-slices.v1",partition="\d+"\} \d/,
     );
     expect(text).toMatch(/^lgsp_outbox_backlog \d/m);
+    // Everything applied is published: no change is waiting.
+    expect(text).toMatch(/^lgsp_kpi_unpublished_seconds 0$/m);
     expect((await fetch(hub.url('api', '/metrics'))).status).toBe(200);
   });
 });

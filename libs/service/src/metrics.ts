@@ -129,6 +129,14 @@ export const METRICS = {
         help: 'Aggregation groups with applied feeds whose KPI changes are not published yet',
       }),
   ),
+  unpublishedAge: once(
+    'lgsp_kpi_unpublished_seconds',
+    () =>
+      new Gauge({
+        name: 'lgsp_kpi_unpublished_seconds',
+        help: 'Age of the oldest applied KPI change not yet published, in seconds (0: none); up to KPI_FLUSH_BACKLOG_MAX_DELAY_MS while feeds wait',
+      }),
+  ),
   groupLoads: once(
     'lgsp_aggregation_group_loads_total',
     () =>

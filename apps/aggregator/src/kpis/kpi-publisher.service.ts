@@ -76,6 +76,15 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
     this.kick();
   }
 
+  /** The dirty groups, into the gauges: how many, and the age of the oldest change. */
+  private observe(now: number): { code: string; dirtySince: number }[] {
+    const dirty = this.cache.dirty().map((s) => ({ code: s.code, dirtySince: s.dirtySince! }));
+    METRICS.dirtyGroups.set(dirty.length);
+    const oldest = dirty.reduce((m, g) => Math.min(m, g.dirtySince), now);
+    METRICS.unpublishedAge.set((now - oldest) / 1000);
+    return dirty;
+  }
+
   private clock(now: number): FlushClock {
     return {
       now,
@@ -119,13 +128,12 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
     do {
       this.again = false;
       const now = Date.now();
-      const dirty = this.cache.dirty().map((s) => ({ code: s.code, dirtySince: s.dirtySince! }));
+      const dirty = this.observe(now);
       const due = dueGroups(dirty, this.clock(now), {
         quietMs: this.config.KPI_FLUSH_QUIET_MS,
         maxDelayMs: this.config.KPI_FLUSH_MAX_DELAY_MS,
         backlogMaxDelayMs: this.config.KPI_FLUSH_BACKLOG_MAX_DELAY_MS,
       });
-      METRICS.dirtyGroups.set(dirty.length);
       if (due.length === 0) return;
       await this.publish(due);
     } while (this.again && !this.stopped);
@@ -140,6 +148,7 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
         this.status.flushes++;
         this.status.events += r.events;
         this.status.lastFlushAt = new Date().toISOString();
+        this.observe(Date.now());
         if (r.events > 0) {
           this.relay.wake();
           this.log.debug?.(`group ${g}: ${r.evaluated} key(s) evaluated, ${r.events} event(s)`);
