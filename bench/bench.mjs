@@ -14,7 +14,9 @@
  * (d) peak RSS per service and the database size; (e) KPI events against keys and batch
  * windows (flushes). Then checks every KPI in the database against a recomputation from the
  * generated data with the reference arithmetic, and the latest event per key on lgsp.kpi.v1
- * against the database. Prints a table, writes bench/results-*.json.
+ * against the database. Prints a table, writes bench/results-*.json. `--log-level debug` (the
+ * services' LOG_LEVEL; default warn) logs why and when the aggregator publishes, into
+ * .data/test/logs/bench-aggregator.log.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -178,7 +180,7 @@ async function startService(name, port, instance = '', extra = {}) {
       ...process.env,
       KAFKA_BROKERS: kafkaBrokers,
       DATABASE_URL: dbUrl,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: args['log-level'] ?? 'warn',
       CONSUMER_START: 'latest',
       INGEST_GROUP: `ingest-${run}`,
       AGGREGATOR_GROUP: `aggregator-${run}`,

@@ -100,8 +100,9 @@ export class HubConfig {
   KPI_FLUSH_QUIET_MS = 100;
 
   /**
-   * The longest a KPI change waits to be published while feeds keep arriving (a backfill),
-   * ms: changes in that window coalesce into one event per key.
+   * The longest a KPI change waits to be published while feeds keep arriving and the hub
+   * keeps up with them, ms, counted from the change or from when the hub was last behind:
+   * changes in that window coalesce into one event per key.
    */
   @Type(() => Number)
   @IsInt()
@@ -109,9 +110,10 @@ export class HubConfig {
   KPI_FLUSH_MAX_DELAY_MS = 30_000;
 
   /**
-   * The same while more feeds are known to be waiting (the aggregator's consumer has lag, or
-   * the ingest's), ms; not less than KPI_FLUSH_MAX_DELAY_MS. A backfill that takes longer is
-   * published in steps of this; shorter, once, at its end.
+   * The longest a KPI change waits in any case, ms, in practice while more feeds are known to
+   * be waiting (the aggregator's consumer has lag, or the ingest's); never less than
+   * KPI_FLUSH_MAX_DELAY_MS. A backfill that takes longer is published in steps of this;
+   * shorter, once, at its end.
    */
   @Type(() => Number)
   @IsInt()

@@ -30,6 +30,7 @@ import type { DataSource } from 'typeorm';
 import { AGGREGATOR_CONTEXT, type AggregatorContext } from '../aggregator.tokens.js';
 import { parseSlice } from '../groups/group-cache.service.js';
 import { Serial } from '../groups/serial.js';
+import { type IngestHint, nextHint } from '../kpis/flush-policy.js';
 import { KpiPublisher } from '../kpis/kpi-publisher.service.js';
 import { ApplySlicesHandler, type SliceRecord } from './apply-slices.handler.js';
 
@@ -46,6 +47,9 @@ export class FeedSlicesConsumer implements OnApplicationBootstrap, BeforeApplica
   private producer?: Producer;
   consumer?: BatchConsumer;
   readonly counters = { slices: 0, duplicates: 0, observations: 0, quarantined: 0 };
+  /** Whether the ingest had more feeds waiting, as its most recently forwarded slice says. */
+  private ingestHint: IngestHint = { at: -1, waiting: false };
+  private waitingFor = '';
 
   constructor(
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
@@ -99,8 +103,9 @@ export class FeedSlicesConsumer implements OnApplicationBootstrap, BeforeApplica
 
   private async handle(messages: readonly ConsumedMessage[], backlog: boolean): Promise<void> {
     const parsed: { m: ConsumedMessage; record: SliceRecord }[] = [];
-    let ingestBacklog = false;
     for (const m of messages) {
+      const more = m.headers?.[HUB_HEADERS.backlog]?.toString() === '1';
+      this.ingestHint = nextHint(this.ingestHint, Number(m.timestamp), more);
       const payload = m.value?.toString('utf8') ?? '';
       const slice = parseSlice(payload);
       if (!slice) {
@@ -113,7 +118,6 @@ export class FeedSlicesConsumer implements OnApplicationBootstrap, BeforeApplica
         continue;
       }
       parsed.push({ m, record: { slice, payload } });
-      if (m.headers?.[HUB_HEADERS.backlog]?.toString() === '1') ingestBacklog = true;
     }
     try {
       await this.applyAll(parsed.map((p) => p.record));
@@ -129,7 +133,11 @@ export class FeedSlicesConsumer implements OnApplicationBootstrap, BeforeApplica
         }
       }
     }
-    this.publisher.arrived(parsed.length, backlog || ingestBacklog);
+    const waiting = backlog ? "this consumer's lag" : this.ingestHint.waiting ? "the ingest's" : '';
+    if (waiting !== this.waitingFor)
+      this.log.debug?.(`more slices known to be waiting: ${waiting || 'none'}`);
+    this.waitingFor = waiting;
+    this.publisher.arrived(parsed.length, waiting !== '');
   }
 
   private problem(slice: FeedSlice): string | undefined {

@@ -6,9 +6,9 @@
  *   waiting (see BACKLOG_HINT_MS): then every dirty group is due. The quiet period is `quietMs`, ten times that
  *   while slices stream in (more than STREAM_RATE in the last second), so that a pause of the
  *   sender within a backfill is not taken for its end.
- * - While feeds keep arriving, a group is due when its oldest unpublished change is
- *   `maxDelayMs` old, or `backlogMaxDelayMs` old while more slices are known to be waiting
- *   (the hub is behind). Publishing a group in the middle of a backlog is work that its next
+ * - While feeds keep arriving, a group is due when its oldest unpublished change has waited
+ *   `maxDelayMs` with the hub keeping up (counted from the change, or from when the hub was
+ *   last behind, whichever is later), and in any case once it is `backlogMaxDelayMs` old. Publishing a group in the middle of a backlog is work that its next
  *   publication redoes (a quarter or a year moves with every month applied), and it takes
  *   the time the backlog needed: on a machine that applies a backfill more slowly than the
  *   max delay, publishing every 30 s doubled the events and cut the throughput to a third.
@@ -38,7 +38,23 @@ export interface FlushClock {
   readonly recentSlices: number;
   /** The last slices said more were waiting: the consumer's lag, or the ingest's. */
   readonly backlog: boolean;
+  /** When more slices were last known to be waiting (0: never). */
+  readonly behindAt: number;
 }
+
+/** The ingest's "more waiting", as of the slice it forwarded at `at` (its timestamp). */
+export interface IngestHint {
+  readonly at: number;
+  readonly waiting: boolean;
+}
+
+/**
+ * The hint after reading one more slice: the most recently forwarded slice's word counts. A
+ * partition read last may hold older slices, whose "more waiting" the ingest's last batch has
+ * since answered (the last slices of a backfill are spread over the partitions).
+ */
+export const nextHint = (hint: IngestHint, at: number, waiting: boolean): IngestHint =>
+  at >= hint.at ? { at, waiting } : hint;
 
 /** More slices are known to be waiting (the hub is behind). */
 export const isWaiting = (clock: FlushClock): boolean =>
@@ -55,14 +71,30 @@ export function dueGroups(
   clock: FlushClock,
   limits: FlushLimits,
 ): string[] {
-  const quietMs = limits.quietMs * (clock.recentSlices > STREAM_RATE ? 10 : 1);
+  const quiet = isQuiet(clock, limits);
   const waiting = isWaiting(clock);
-  const quiet = clock.now - clock.lastArrival >= quietMs && !waiting;
-  const maxDelay = waiting
-    ? Math.max(limits.maxDelayMs, limits.backlogMaxDelayMs)
-    : limits.maxDelayMs;
+  const cap = Math.max(limits.maxDelayMs, limits.backlogMaxDelayMs);
   return dirty
-    .filter((g) => quiet || clock.now - g.dirtySince >= maxDelay)
+    .filter(
+      (g) =>
+        quiet ||
+        clock.now - g.dirtySince >= cap ||
+        (!waiting && clock.now - Math.max(g.dirtySince, clock.behindAt) >= limits.maxDelayMs),
+    )
     .sort((a, b) => a.dirtySince - b.dirtySince)
     .map((g) => g.code);
+}
+
+/** Why groups are due now (for the log): the burst ended, or changes reached a max delay. */
+export function dueReason(clock: FlushClock, limits: FlushLimits): string {
+  if (isQuiet(clock, limits))
+    return `quiet: no slice for ${clock.now - clock.lastArrival} ms and none known to be waiting`;
+  return isWaiting(clock)
+    ? `changes ${Math.max(limits.maxDelayMs, limits.backlogMaxDelayMs)} ms old while more feeds wait (KPI_FLUSH_BACKLOG_MAX_DELAY_MS)`
+    : `changes waited ${limits.maxDelayMs} ms while feeds kept arriving and the hub kept up (KPI_FLUSH_MAX_DELAY_MS)`;
+}
+
+function isQuiet(clock: FlushClock, limits: FlushLimits): boolean {
+  const quietMs = limits.quietMs * (clock.recentSlices > STREAM_RATE ? 10 : 1);
+  return clock.now - clock.lastArrival >= quietMs && !isWaiting(clock);
 }

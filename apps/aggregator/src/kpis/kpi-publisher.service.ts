@@ -12,7 +12,7 @@ import type { DataSource } from 'typeorm';
 import { GroupCache } from '../groups/group-cache.service.js';
 import { Serial } from '../groups/serial.js';
 import { OutboxRelay } from '../outbox/outbox-relay.service.js';
-import { type FlushClock, dueGroups, isWaiting } from './flush-policy.js';
+import { type FlushClock, dueGroups, dueReason, isWaiting } from './flush-policy.js';
 import { PublishKpisHandler } from './publish-kpis.handler.js';
 
 /**
@@ -38,6 +38,8 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
   /** More is waiting: the consumer's lag, or the ingest's as the last slices said. */
   private backlog = false;
   private lastArrival = 0;
+  /** When more slices were last known to be waiting. */
+  private behindAt = 0;
   /** Slices applied in the last second, as (time, count). */
   private readonly recent: [number, number][] = [];
   readonly status = {
@@ -72,6 +74,7 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
     const now = Date.now();
     this.backlog = backlog;
     this.lastArrival = now;
+    if (backlog) this.behindAt = now;
     this.recent.push([now, slices]);
     this.kick();
   }
@@ -91,6 +94,7 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
       lastArrival: this.lastArrival,
       recentSlices: this.recentSlices(now),
       backlog: this.backlog,
+      behindAt: this.behindAt,
     };
   }
 
@@ -129,12 +133,19 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
       this.again = false;
       const now = Date.now();
       const dirty = this.observe(now);
-      const due = dueGroups(dirty, this.clock(now), {
+      const clock = this.clock(now);
+      if (isWaiting(clock)) this.behindAt = now;
+      const limits = {
         quietMs: this.config.KPI_FLUSH_QUIET_MS,
         maxDelayMs: this.config.KPI_FLUSH_MAX_DELAY_MS,
         backlogMaxDelayMs: this.config.KPI_FLUSH_BACKLOG_MAX_DELAY_MS,
-      });
+      };
+      const due = dueGroups(dirty, clock, limits);
       if (due.length === 0) return;
+      const why = `publishing ${due.length} of ${dirty.length} dirty group(s): ${dueReason(clock, limits)}`;
+      // A burst's end is the usual case; a max delay means feeds kept arriving throughout.
+      if (why.includes('quiet')) this.log.debug?.(why);
+      else this.log.log(why);
       await this.publish(due);
     } while (this.again && !this.stopped);
   }
