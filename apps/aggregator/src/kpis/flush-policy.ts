@@ -94,7 +94,8 @@ export function dueReason(clock: FlushClock, limits: FlushLimits): string {
     : `changes waited ${limits.maxDelayMs} ms while feeds kept arriving and the hub kept up (KPI_FLUSH_MAX_DELAY_MS)`;
 }
 
-function isQuiet(clock: FlushClock, limits: FlushLimits): boolean {
+/** A burst has ended: no slice for the quiet period, and none known to be waiting. */
+export function isQuiet(clock: FlushClock, limits: FlushLimits): boolean {
   const quietMs = limits.quietMs * (clock.recentSlices > STREAM_RATE ? 10 : 1);
   return clock.now - clock.lastArrival >= quietMs && !isWaiting(clock);
 }

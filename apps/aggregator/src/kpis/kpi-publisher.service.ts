@@ -12,7 +12,14 @@ import type { DataSource } from 'typeorm';
 import { GroupCache } from '../groups/group-cache.service.js';
 import { Serial } from '../groups/serial.js';
 import { OutboxRelay } from '../outbox/outbox-relay.service.js';
-import { type FlushClock, dueGroups, dueReason, isWaiting } from './flush-policy.js';
+import {
+  type FlushClock,
+  type FlushLimits,
+  dueGroups,
+  dueReason,
+  isQuiet,
+  isWaiting,
+} from './flush-policy.js';
 import { PublishKpisHandler } from './publish-kpis.handler.js';
 
 /**
@@ -40,6 +47,7 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
   private lastArrival = 0;
   /** When more slices were last known to be waiting. */
   private behindAt = 0;
+  private readonly limits: FlushLimits;
   /** Slices applied in the last second, as (time, count). */
   private readonly recent: [number, number][] = [];
   readonly status = {
@@ -50,13 +58,19 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
   };
 
   constructor(
-    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    @Inject(HUB_CONFIG) config: HubConfig,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     private readonly cache: GroupCache,
     private readonly handler: PublishKpisHandler,
     private readonly serial: Serial,
     private readonly relay: OutboxRelay,
-  ) {}
+  ) {
+    this.limits = {
+      quietMs: config.KPI_FLUSH_QUIET_MS,
+      maxDelayMs: config.KPI_FLUSH_MAX_DELAY_MS,
+      backlogMaxDelayMs: config.KPI_FLUSH_BACKLOG_MAX_DELAY_MS,
+    };
+  }
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => this.kick(), 100);
@@ -135,16 +149,11 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
       const dirty = this.observe(now);
       const clock = this.clock(now);
       if (isWaiting(clock)) this.behindAt = now;
-      const limits = {
-        quietMs: this.config.KPI_FLUSH_QUIET_MS,
-        maxDelayMs: this.config.KPI_FLUSH_MAX_DELAY_MS,
-        backlogMaxDelayMs: this.config.KPI_FLUSH_BACKLOG_MAX_DELAY_MS,
-      };
-      const due = dueGroups(dirty, clock, limits);
+      const due = dueGroups(dirty, clock, this.limits);
       if (due.length === 0) return;
-      const why = `publishing ${due.length} of ${dirty.length} dirty group(s): ${dueReason(clock, limits)}`;
+      const why = `publishing ${due.length} of ${dirty.length} dirty group(s): ${dueReason(clock, this.limits)}`;
       // A burst's end is the usual case; a max delay means feeds kept arriving throughout.
-      if (why.includes('quiet')) this.log.debug?.(why);
+      if (isQuiet(clock, this.limits)) this.log.debug?.(why);
       else this.log.log(why);
       await this.publish(due);
     } while (this.again && !this.stopped);
