@@ -1,2 +1,3 @@
 export * from './kafka-client.js';
 export * from './batch-consumer.js';
+export * from './murmur2.js';

@@ -11,6 +11,7 @@ import kafkajs, {
   type SASLOptions,
 } from 'kafkajs';
 import { HUB_CONFIG, type HubConfig } from '@app/config';
+import { keyPartition } from './murmur2.js';
 import type { TopicSpec } from '@app/contract';
 
 /** `configSource` of a config set on the topic itself (Kafka's DescribeConfigs). */
@@ -54,26 +55,27 @@ export function createKafka(
   });
 }
 
-/** An idempotent producer: retries never duplicate or reorder records within a partition. */
 /** Where a record goes by its key, for a topic of `partitions` partitions. */
 export type KeyPlacement = (key: string, partitions: number) => number;
 
 /**
- * An idempotent producer. Records go where kafkajs' default partitioner puts them (murmur2 of
- * the key), except on the topics of `placements`, which place keyed records themselves.
+ * An idempotent producer: retries never duplicate or reorder records within a partition.
+ * Records go where kafkajs' default partitioner puts them (murmur2 of the key, computed by
+ * `keyPartition`), except on the topics of `placements`, which place keyed records themselves.
  */
 export function createIdempotentProducer(
   kafka: Kafka,
   placements: Readonly<Record<string, KeyPlacement>> = {},
 ): Producer {
   const createPartitioner: ICustomPartitioner = () => {
-    const murmur2 = Partitioners.DefaultPartitioner();
+    const unkeyed = Partitioners.DefaultPartitioner();
     return (args) => {
+      const { key, partition } = args.message;
+      if (key == null) return unkeyed(args);
       const place = placements[args.topic];
-      const key = args.message.key;
-      return place && key != null
-        ? place(key.toString(), args.partitionMetadata.length)
-        : murmur2(args);
+      const partitions = args.partitionMetadata.length;
+      if (place) return place(key.toString(), partitions);
+      return partition ?? keyPartition(key, partitions);
     };
   };
   return kafka.producer({
