@@ -11,6 +11,7 @@ import { InitialSchema1763800000000 } from './migrations/1763800000000-initial-s
 import { KpiChangeLog1763900000000 } from './migrations/1763900000000-kpi-change-log.js';
 import { LgspEdge1764000000000 } from './migrations/1764000000000-lgsp-edge.js';
 import { IncrementalAggregation1764100000000 } from './migrations/1764100000000-incremental-aggregation.js';
+import { OneChangeLogIndex1764200000000 } from './migrations/1764200000000-one-change-log-index.js';
 
 export const ENTITIES = [
   FeedEntity,
@@ -24,6 +25,7 @@ export const MIGRATIONS = [
   KpiChangeLog1763900000000,
   LgspEdge1764000000000,
   IncrementalAggregation1764100000000,
+  OneChangeLogIndex1764200000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -88,3 +88,37 @@ describe('KpiStore.publishedPages', () => {
     await expect(pages(areas, '2008', 7)).rejects.toThrow(/transaction/);
   });
 });
+
+describe('the change log (kpi_change)', () => {
+  it('holds one row per revision of a key: a second copy of a revision is refused', async () => {
+    const runner = ds.createQueryRunner();
+    try {
+      const w = new ChangeLogWriter((await runner.connect()) as PoolClient, 2);
+      w.add('MBB_SUB_P100', '14350', '2024-05', 3, '{}');
+      await expect(w.end()).rejects.toThrow(
+        /duplicate key value violates unique constraint "kpi_change_key"/,
+      );
+    } finally {
+      await runner.release();
+    }
+    const rows = await ds.query(
+      `SELECT revision, flush_id::int AS flush FROM kpi_change
+        WHERE area = '14350' AND period = '2024-05' ORDER BY revision`,
+    );
+    expect(rows).toEqual([1, 2, 3].map((revision) => ({ revision, flush: 1 })));
+  });
+
+  it('serves each key at its latest revision from kpi_value, by area as by KPI', async () => {
+    const byArea = await ds.query(
+      `SELECT kpi, period, revision FROM kpi_value WHERE area = '14351' ORDER BY period`,
+    );
+    expect(byArea).toEqual([
+      { kpi: 'MBB_SUB_P100', period: '2024-05', revision: 3 },
+      { kpi: 'MBB_SUB_P100', period: '2024-06', revision: 3 },
+    ]);
+    const byKpi = await ds.query(
+      `SELECT count(*)::int AS n, max(revision) AS latest FROM kpi_value WHERE kpi = 'MBB_SUB_P100'`,
+    );
+    expect(byKpi).toEqual([{ n: 62, latest: 3 }]);
+  });
+});

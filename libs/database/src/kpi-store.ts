@@ -67,8 +67,8 @@ export class KpiStore {
     if (areas.length === 0) return;
     await q.query(
       `DECLARE published_keys NO SCROLL CURSOR FOR
-         SELECT DISTINCT ON (kpi, area, period) payload FROM kpi_change
-          WHERE area = ANY($1::text[]) ORDER BY kpi, area, period, revision DESC`,
+         SELECT DISTINCT ON (area, period, kpi) payload FROM kpi_change
+          WHERE area = ANY($1::text[]) ORDER BY area, period, kpi, revision DESC`,
       [[...areas]],
     );
     let failed = false;
