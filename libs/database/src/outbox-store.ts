@@ -5,11 +5,31 @@ export interface Sql {
   query(sql: string, params?: unknown[]): Promise<any>;
 }
 
+/**
+ * A pg client: the relay reads events as the bytes PostgreSQL holds (`pg`'s binary result
+ * format), which go to Kafka as they are, never decoded into strings and encoded again.
+ */
+export interface BytesClient {
+  query(config: {
+    text: string;
+    values: unknown[];
+    binary: true;
+    types: typeof BYTES;
+  }): Promise<{ rows: Record<string, Buffer>[] }>;
+}
+
+/**
+ * Every column as its bytes, copied: `pg` parses rows out of a buffer it reuses for the
+ * next data from the socket, and a row's fields are views of it.
+ */
+const BYTES = { getTypeParser: () => (v: Buffer) => Buffer.from(v) };
+
 export interface PendingEvent {
   readonly id: string;
-  readonly key: string;
-  /** The event, serialised once when written: published byte for byte. */
-  readonly payload: string;
+  /** `KPI|AREA|PERIOD`, UTF-8. */
+  readonly key: Buffer;
+  /** The event, serialised once when written, UTF-8: published byte for byte. */
+  readonly payload: Buffer;
 }
 
 /**
@@ -47,13 +67,16 @@ export class OutboxStore {
     return row!.last_id;
   }
 
-  async pending(q: Sql, after: string, limit: number): Promise<PendingEvent[]> {
-    return q.query(
+  async pending(client: BytesClient, after: string, limit: number): Promise<PendingEvent[]> {
+    const { rows } = await client.query({
       // Order by the column, not the text alias: '100000' sorts before '99999'.
-      `SELECT c.id::text AS id, c.kpi || '|' || c.area || '|' || c.period AS key, c.payload
-         FROM kpi_change c WHERE c.id > $1::bigint ORDER BY c.id LIMIT $2`,
-      [after, limit],
-    );
+      text: `SELECT c.id::text AS id, c.kpi || '|' || c.area || '|' || c.period AS key, c.payload
+               FROM kpi_change c WHERE c.id > $1::bigint ORDER BY c.id LIMIT $2`,
+      values: [after, limit],
+      binary: true,
+      types: BYTES,
+    });
+    return rows.map((r) => ({ id: r.id!.toString('latin1'), key: r.key!, payload: r.payload! }));
   }
 
   async advance(q: Sql, lastId: string): Promise<void> {

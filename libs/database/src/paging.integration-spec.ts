@@ -5,6 +5,7 @@
  */
 import { freshDatabase } from '@app/testing';
 import type { DataSource, QueryRunner } from 'typeorm';
+import type { BytesClient } from './outbox-store.js';
 import { AuditStore } from './audit-store.js';
 import { createDataSource, runMigrations } from './data-source.js';
 import { KpiStore } from './kpi-store.js';
@@ -12,12 +13,13 @@ import { OutboxStore } from './outbox-store.js';
 
 let ds: DataSource;
 let q: QueryRunner;
+let client: BytesClient;
 
 beforeAll(async () => {
   ds = await createDataSource(await freshDatabase('it_paging')).initialize();
   await runMigrations(ds);
   q = ds.createQueryRunner();
-  await q.connect();
+  client = (await q.connect()) as BytesClient;
 });
 afterAll(async () => {
   await q?.release();
@@ -41,11 +43,15 @@ describe('paging by id', () => {
   it('relays every change-log row once, in id order, across 99 -> 100', async () => {
     await q.query(
       `INSERT INTO kpi_change (kpi, area, period, revision, payload)
-       SELECT 'MBB_SUB_P100', lpad(i::text, 5, '0'), '2024-01', 1, '{}'
+       SELECT 'MBB_SUB_P100', lpad(i::text, 5, '0'), '2024-01', 1, '{"areaName":"Hà Nội"}'
          FROM generate_series(1, 120) AS i`,
     );
     const store = new OutboxStore();
-    expect(await pageAll((after) => store.pending(q, after, 7))).toEqual(ids(120));
+    expect(await pageAll((after) => store.pending(client, after, 7))).toEqual(ids(120));
+    // as the bytes the relay publishes: the key, and the event as it was written
+    const [first] = await store.pending(client, '0', 1);
+    expect(first!.key.toString()).toBe('MBB_SUB_P100|00001|2024-01');
+    expect(first!.payload.equals(Buffer.from('{"areaName":"Hà Nội"}'))).toBe(true);
     expect(await pageAll((after) => new KpiStore().changes(ds, after, 7))).toEqual(ids(120));
   });
 

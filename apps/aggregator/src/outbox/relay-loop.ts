@@ -1,7 +1,12 @@
 // Single files, not the libs' indexes: this runs on the relay thread, whose heap would
 // otherwise hold TypeORM and the feed DTOs too (see relay.worker.ts).
 import { MAX_REQUEST_BYTES, TOPICS } from '@app/contract/src/topics.js';
-import { OutboxStore, type PendingEvent, type Sql } from '@app/database/src/outbox-store.js';
+import {
+  type BytesClient,
+  OutboxStore,
+  type PendingEvent,
+  type Sql,
+} from '@app/database/src/outbox-store.js';
 import { sendInChunks } from '@app/kafka/src/kafka-client.js';
 import { Logger } from '@nestjs/common';
 import type { Producer } from 'kafkajs';
@@ -17,6 +22,8 @@ export interface RelayStatus {
 
 /** A database session the relay holds its lock on: connected anew after an error. */
 export interface RelaySession extends Sql {
+  /** The same session's client, for reading events as bytes. */
+  readonly client: BytesClient;
   close(): Promise<void>;
 }
 
@@ -82,7 +89,7 @@ export class RelayLoop {
           position = undefined;
         }
         position ??= await this.store.position(q);
-        const pending = await (prefetched ?? this.store.pending(q, position, BATCH));
+        const pending = await (prefetched ?? this.store.pending(q.client, position, BATCH));
         prefetched = undefined;
         if (pending.length === 0) {
           this.onPublished(0, 0);
@@ -91,7 +98,7 @@ export class RelayLoop {
         }
         const last = pending.at(-1)!.id;
         if (pending.length === BATCH) {
-          prefetched = this.store.pending(q, last, BATCH);
+          prefetched = this.store.pending(q.client, last, BATCH);
           prefetched.catch(() => undefined); // awaited on the next round, or dropped on an error
         }
         await sendInChunks(
