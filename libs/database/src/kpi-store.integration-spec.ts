@@ -94,7 +94,7 @@ describe('the change log (kpi_change)', () => {
     const runner = ds.createQueryRunner();
     try {
       const w = new ChangeLogWriter((await runner.connect()) as PoolClient, 2);
-      w.add('MBB_SUB_P100', '14350', '2024-05', 3, '{}');
+      await w.add('MBB_SUB_P100', '14350', '2024-05', 3, '{}');
       await expect(w.end()).rejects.toThrow(
         /duplicate key value violates unique constraint "kpi_change_key"/,
       );
