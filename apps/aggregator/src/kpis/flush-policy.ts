@@ -73,7 +73,7 @@ export function dueGroups(
 ): string[] {
   const quiet = isQuiet(clock, limits);
   const waiting = isWaiting(clock);
-  const cap = Math.max(limits.maxDelayMs, limits.backlogMaxDelayMs);
+  const cap = longestDelayMs(limits);
   return dirty
     .filter(
       (g) =>
@@ -85,12 +85,16 @@ export function dueGroups(
     .map((g) => g.code);
 }
 
+/** The longest any change waits: the backlog max delay, never less than the max delay. */
+const longestDelayMs = (limits: FlushLimits): number =>
+  Math.max(limits.maxDelayMs, limits.backlogMaxDelayMs);
+
 /** Why groups are due now (for the log): the burst ended, or changes reached a max delay. */
 export function dueReason(clock: FlushClock, limits: FlushLimits): string {
   if (isQuiet(clock, limits))
     return `quiet: no slice for ${clock.now - clock.lastArrival} ms and none known to be waiting`;
   return isWaiting(clock)
-    ? `changes ${Math.max(limits.maxDelayMs, limits.backlogMaxDelayMs)} ms old while more feeds wait (KPI_FLUSH_BACKLOG_MAX_DELAY_MS)`
+    ? `changes ${longestDelayMs(limits)} ms old while more feeds wait (KPI_FLUSH_BACKLOG_MAX_DELAY_MS)`
     : `changes waited ${limits.maxDelayMs} ms while feeds kept arriving and the hub kept up (KPI_FLUSH_MAX_DELAY_MS)`;
 }
 

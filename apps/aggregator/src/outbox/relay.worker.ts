@@ -45,6 +45,7 @@ const connect = async (): Promise<RelaySession> => {
   await client.connect();
   return {
     query: async (sql, params) => (await client.query(sql, params)).rows,
+    // pg reads a query's `binary` flag, which its type definitions leave out.
     client: client as unknown as RelaySession['client'],
     close: () => client.end(),
   };
