@@ -375,6 +375,18 @@ try {
   say(
     `backfill: ${backfillSeconds.toFixed(1)} s, ${fmt(e2eRate)} obs/s, ${fmt(Number(done.written))} KPI events`,
   );
+  // How many events the relay took from the flushes in memory, not read back from PostgreSQL.
+  let handedOver = 0;
+  for (const a of started.services.filter((x) => x.name.startsWith('aggregator'))) {
+    const h = await fetch(`http://127.0.0.1:${a.port}/health`).then(
+      (r) => r.json(),
+      () => undefined,
+    );
+    handedOver += h?.checks?.outbox?.detail?.handedOver ?? 0;
+  }
+  say(
+    `relay: ${fmt(handedOver)} of ${fmt(Number(done.written))} events handed over in memory, the rest read back from PostgreSQL`,
+  );
   const rssBackfill = Object.fromEntries(
     started.services.map((s) => [s.name, peakRssMb(s.child.pid)]),
   );
@@ -674,6 +686,7 @@ try {
     backfill: {
       seconds: backfillSeconds,
       obsPerSecond: Math.round(e2eRate),
+      eventsHandedOver: handedOver,
       producedSeconds: (tProduced - t0) / 1000,
       cpuSeconds: cpu,
       timeline,

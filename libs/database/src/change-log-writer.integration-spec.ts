@@ -6,7 +6,7 @@
 import { freshDatabase } from '@app/testing';
 import type { PoolClient } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { ChangeLogWriter } from './change-log-writer.js';
+import { ChangeLogWriter, writtenEvents } from './change-log-writer.js';
 import { createDataSource, runMigrations } from './data-source.js';
 
 let ds: DataSource;
@@ -23,7 +23,7 @@ afterAll(async () => {
   await q?.release();
   await ds?.destroy();
 });
-beforeEach(() => q.query('TRUNCATE kpi_change'));
+beforeEach(() => q.query('TRUNCATE kpi_change RESTART IDENTITY'));
 
 const stored = (): Promise<
   { kpi: string; area: string; period: string; revision: number; payload: string; flush: string }[]
@@ -36,7 +36,7 @@ describe('ChangeLogWriter', () => {
   it('stores 5,000 rows in the order added, over many COPYs, with their flush id', async () => {
     await q.startTransaction();
     // 16 kB per COPY: about 70 statements for these rows, each sent while the next fills.
-    const w = new ChangeLogWriter(client, 42, 16_384);
+    const w = new ChangeLogWriter(client, { flushId: 42, lastId: 0, sendBytes: 16_384 });
     for (let i = 0; i < 5_000; i++) {
       const payload = JSON.stringify({ i, areaName: 'Hà Nội', pad: 'x'.repeat(i % 300) });
       await w.add('MBB_SUB_P100', String(10_000 + i), '2024-06', 1 + (i % 3), payload);
@@ -58,7 +58,7 @@ describe('ChangeLogWriter', () => {
   });
 
   it('grows its buffers from 64 kB to the 1 MB it sends at a time: 3,000 events of 1 kB', async () => {
-    const w = new ChangeLogWriter(client, 9);
+    const w = new ChangeLogWriter(client, { flushId: 9, lastId: 0 });
     const payload = (i: number): string => JSON.stringify({ i, pad: 'Hà Nội '.repeat(140) });
     for (let i = 0; i < 3_000; i++) await w.add('FBB_SUB_P100', String(i), '2024', 1, payload(i));
     await w.end();
@@ -71,7 +71,7 @@ describe('ChangeLogWriter', () => {
     const payload = JSON.stringify({ note: 'a "quoted" \\ note\twith\nbreaks\r' });
     expect(payload).toContain('\\\\');
     const other = JSON.stringify(['C:\\', '\\\\', 'Hà Nội', 'Đắk Lắk 🏔', '\u0000']);
-    const w = new ChangeLogWriter(client, 1);
+    const w = new ChangeLogWriter(client, { flushId: 1, lastId: 0 });
     await w.add('K\\1', 'a\tb', 'p\nq', 1, payload);
     await w.add('K', 'raw\ttab', '2024', 2, other);
     await w.end();
@@ -90,11 +90,56 @@ describe('ChangeLogWriter', () => {
 
   it('fails the transaction when PostgreSQL refuses a COPY (a revision written twice)', async () => {
     await q.startTransaction();
-    const w = new ChangeLogWriter(client, 7, 1);
+    const w = new ChangeLogWriter(client, { flushId: 7, lastId: 0, sendBytes: 1 });
     await w.add('MBB_SUB_P100', '01', '2024', 1, '{}');
     await w.add('MBB_SUB_P100', '01', '2024', 1, '{}');
     await expect(w.end()).rejects.toThrow(/duplicate key value violates unique constraint/);
     await q.rollbackTransaction();
     expect(await stored()).toEqual([]);
+  });
+
+  it('numbers its rows after the last id, and keeps the COPYs it sent, up to keepBytes, as the rows stored', async () => {
+    await q.startTransaction();
+    // 8 kB per COPY, at most 20 kB kept: the first two COPYs, of some 30 for these rows.
+    const w = new ChangeLogWriter(client, {
+      flushId: 5,
+      lastId: 1_000,
+      sendBytes: 8_192,
+      keepBytes: 20_480,
+    });
+    for (let i = 0; i < 300; i++)
+      await w.add('FBB_SUB_P100', `7${i}`, '2024-Q2', 1 + (i % 2), `{"i":${i},"n":"Hồ Chí Minh"}`);
+    await w.end();
+    await q.commitTransaction();
+    const rows: { id: string; key: string; payload: string }[] = await q.query(
+      `SELECT id::text AS id, kpi || '|' || area || '|' || period AS key, payload
+         FROM kpi_change ORDER BY id`,
+    );
+    expect(rows.map((r) => r.id)).toEqual(Array.from({ length: 300 }, (_, i) => String(1_001 + i)));
+    expect(w.lastId).toBe(1_300);
+    // anything inserting with the column's default comes after the writer's rows
+    const [next]: { id: string }[] = await q.query(
+      `SELECT nextval('kpi_change_id_seq')::text AS id`,
+    );
+    expect(next!.id).toBe('1301');
+
+    const kept = w.written();
+    expect(kept).toHaveLength(2);
+    expect(kept.reduce((n, c) => n + c.data.length, 0)).toBeLessThanOrEqual(20_480);
+    expect(kept[0]!.first).toBe(1_001);
+    expect(kept[1]!.first).toBe(kept[0]!.last + 1);
+    const events = kept.flatMap((c) => writtenEvents(c.data));
+    expect(events).toHaveLength(kept[1]!.last - 1_000);
+    expect(
+      events.map((e) => ({ id: e.id, key: e.key.toString(), payload: e.payload.toString() })),
+    ).toEqual(rows.slice(0, events.length));
+  });
+
+  it('keeps nothing by default', async () => {
+    const w = new ChangeLogWriter(client, { flushId: 1, lastId: 0, sendBytes: 100 });
+    for (let i = 0; i < 10; i++) await w.add('K', String(i), '2024', 1, '{}');
+    await w.end();
+    expect(w.written()).toEqual([]);
+    expect(await stored()).toHaveLength(10);
   });
 });

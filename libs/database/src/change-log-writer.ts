@@ -11,9 +11,35 @@ const INITIAL_BYTES = 64 << 10;
 /** COPY's binary format: signature, flags, header extension length; and the trailer. */
 const COPY_HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
 const COPY_TRAILER = 2;
-/** Fields per row; their length words; revision int4; flush_id int8. */
-const FIELDS = 6;
-const FIXED_BYTES = 2 + FIELDS * 4 + 4 + 8;
+/** Fields per row; their length words; id int8; revision int4; flush_id int8. */
+const FIELDS = 7;
+const FIXED_BYTES = 2 + FIELDS * 4 + 8 + 4 + 8;
+const COLUMNS = 'id, kpi, area, period, revision, payload, flush_id';
+
+/**
+ * Change-log rows as one COPY sent them (its binary data, header and trailer included): the
+ * rows with ids `first` to `last`, every id between them. A flush hands these to the relay
+ * once it has committed, so the relay publishes them without reading them back.
+ */
+export interface WrittenRows {
+  readonly first: number;
+  readonly last: number;
+  readonly data: Buffer;
+}
+
+export interface ChangeLogWriterOptions {
+  /** The flush (batch window) the rows belong to. */
+  readonly flushId: number;
+  /**
+   * The change log's last id, read under the change-log lock (`KpiStore.lastChangeId`): the
+   * rows take the ids after it, so that each COPY's rows are a known, gapless range.
+   */
+  readonly lastId: number;
+  /** Bytes per COPY. */
+  readonly sendBytes?: number;
+  /** Up to how many bytes of sent COPYs to keep for `written` (0: none). */
+  readonly keepBytes?: number;
+}
 
 /**
  * Appends revisions to the change log (`kpi_change`) with COPY in its binary format: every
@@ -25,24 +51,47 @@ const FIXED_BYTES = 2 + FIELDS * 4 + 4 + 8;
  * statement returns are what the garbage collector copies and promotes). A buffer goes out
  * as one COPY once it holds about 1 MB, and the next fills while PostgreSQL takes it: at most
  * one COPY in flight, on the caller's transaction.
+ *
+ * The writer numbers the rows itself, from the last id (the change-log lock makes it the
+ * only writer until its transaction ends), and keeps up to `keepBytes` of what it sent: after
+ * the commit those COPYs are `written`, rows the relay can publish as they are.
  */
 export class ChangeLogWriter {
   /**
    * Two buffers: one being filled, the other with the COPY in flight. They start small and
    * grow to what a send holds: a writer lives for one flush, often of a handful of events.
+   * A buffer kept for `written` is not filled again: a new one takes its place.
    */
-  private buffers = [Buffer.allocUnsafe(INITIAL_BYTES), Buffer.allocUnsafe(INITIAL_BYTES)];
+  private buffers = [Buffer.allocUnsafeSlow(INITIAL_BYTES), Buffer.allocUnsafeSlow(INITIAL_BYTES)];
   private length = 0;
   private inFlight?: Promise<void>;
-  private readonly flushId: bigint;
+  /** Whether the buffer in flight is kept. */
+  private inFlightKept = false;
+  private readonly flushHi: number;
+  private readonly flushLo: number;
+  private nextId: number;
+  /** The first id of the buffer being filled. */
+  private bufferFirst: number;
+  private readonly sendBytes: number;
+  private readonly keepBytes: number;
+  private keptBytes = 0;
+  private readonly kept: WrittenRows[] = [];
   rows = 0;
 
   constructor(
     private readonly client: CopyClient,
-    flushId: number,
-    private readonly sendBytes = SEND_BYTES,
+    options: ChangeLogWriterOptions,
   ) {
-    this.flushId = BigInt(flushId);
+    this.flushHi = Math.floor(options.flushId / 2 ** 32);
+    this.flushLo = options.flushId >>> 0;
+    this.nextId = this.bufferFirst = options.lastId + 1;
+    this.sendBytes = options.sendBytes ?? SEND_BYTES;
+    this.keepBytes = options.keepBytes ?? 0;
+  }
+
+  /** The last id written (the last id before the writer's, while none is). */
+  get lastId(): number {
+    return this.nextId - 1;
   }
 
   /**
@@ -63,7 +112,11 @@ export class ChangeLogWriter {
     const buf = this.reserve(this.length === 0 ? COPY_HEADER.length + most : most);
     let at = this.length;
     if (at === 0) at += COPY_HEADER.copy(buf, 0);
+    const id = this.nextId++;
     at = buf.writeInt16BE(FIELDS, at);
+    at = buf.writeInt32BE(8, at);
+    at = buf.writeUInt32BE(Math.floor(id / 2 ** 32), at);
+    at = buf.writeUInt32BE(id >>> 0, at);
     at = this.text(buf, at, kpi);
     at = this.text(buf, at, area);
     at = this.text(buf, at, period);
@@ -71,17 +124,31 @@ export class ChangeLogWriter {
     at = buf.writeInt32BE(revision, at);
     at = this.text(buf, at, payload);
     at = buf.writeInt32BE(8, at);
-    at = buf.writeBigInt64BE(this.flushId, at);
+    at = buf.writeUInt32BE(this.flushHi, at);
+    at = buf.writeUInt32BE(this.flushLo, at);
     this.length = at;
     this.rows++;
     return this.length >= this.sendBytes ? this.send() : undefined;
   }
 
-  /** Sends what is buffered and waits until every row is in the table (of the transaction). */
+  /**
+   * Sends what is buffered and waits until every row is in the table (of the transaction);
+   * moves the id sequence past the rows, for anything that inserts with the column's default.
+   */
   async end(): Promise<void> {
     if (this.length > 0) await this.send();
     await this.inFlight;
     this.inFlight = undefined;
+    if (this.rows > 0)
+      await this.client.query(`SELECT setval('kpi_change_id_seq', $1)`, [this.lastId]);
+  }
+
+  /**
+   * The COPYs kept, in id order: the first rows of the flush, up to `keepBytes`. Only for
+   * after the transaction has committed; their rows are then the change log's.
+   */
+  written(): readonly WrittenRows[] {
+    return this.kept;
   }
 
   /** A text field: its UTF-8 bytes after their count. */
@@ -96,7 +163,7 @@ export class ChangeLogWriter {
     const buf = this.buffers[0]!;
     const need = this.length + bytes;
     if (need <= buf.length) return buf;
-    const grown = Buffer.allocUnsafe(Math.max(need, buf.length * 2));
+    const grown = Buffer.allocUnsafeSlow(Math.max(need, buf.length * 2));
     buf.copy(grown, 0, 0, this.length);
     return (this.buffers[0] = grown);
   }
@@ -104,15 +171,20 @@ export class ChangeLogWriter {
   /** Waits for the COPY in flight, then starts one with the buffer filled meanwhile. */
   private async send(): Promise<void> {
     await this.inFlight;
+    if (this.inFlightKept) this.buffers[1] = Buffer.allocUnsafeSlow(this.buffers[1]!.length);
     const buf = this.buffers[0]!;
     const end = buf.writeInt16BE(-1, this.length);
     const data = buf.subarray(0, end);
+    this.inFlightKept = this.keptBytes + end <= this.keepBytes;
+    if (this.inFlightKept) {
+      this.kept.push({ first: this.bufferFirst, last: this.nextId - 1, data });
+      this.keptBytes += end;
+    }
+    this.bufferFirst = this.nextId;
     this.buffers.reverse();
     this.length = 0;
     const copy = this.client.query(
-      copyFrom(
-        'COPY kpi_change (kpi, area, period, revision, payload, flush_id) FROM STDIN (FORMAT binary)',
-      ),
+      copyFrom(`COPY kpi_change (${COLUMNS}) FROM STDIN (FORMAT binary)`),
     );
     this.inFlight = new Promise<void>((resolve, reject) => {
       copy.on('error', reject);
@@ -121,5 +193,49 @@ export class ChangeLogWriter {
     });
     // Awaited by the next send or end(); this only keeps a failure from being unhandled meanwhile.
     this.inFlight.catch(() => undefined);
+  }
+}
+
+/** A change-log row as the relay publishes it. */
+export interface ChangeLogEvent {
+  readonly id: string;
+  /** `KPI|AREA|PERIOD`, UTF-8. */
+  readonly key: Buffer;
+  /** The event, UTF-8, a view of the COPY's data. */
+  readonly payload: Buffer;
+}
+
+const BAR = 0x7c;
+
+/** The rows of a COPY's data that `ChangeLogWriter` sent, as events; the inverse of `add`. */
+export function writtenEvents(data: Buffer): ChangeLogEvent[] {
+  const out: ChangeLogEvent[] = [];
+  let at = COPY_HEADER.length;
+  for (;;) {
+    const fields = data.readInt16BE(at);
+    at += 2;
+    if (fields === -1) return out;
+    if (fields !== FIELDS) throw new Error(`a change-log COPY row with ${fields} fields`);
+    const id = data.readUInt32BE(at + 4) * 2 ** 32 + data.readUInt32BE(at + 8);
+    at += 12;
+    const kpiLength = data.readInt32BE(at);
+    const kpiAt = at + 4;
+    at = kpiAt + kpiLength;
+    const areaLength = data.readInt32BE(at);
+    const areaAt = at + 4;
+    at = areaAt + areaLength;
+    const periodLength = data.readInt32BE(at);
+    const periodAt = at + 4;
+    at = periodAt + periodLength + 8; // and the revision
+    const payloadLength = data.readInt32BE(at);
+    const payload = data.subarray(at + 4, at + 4 + payloadLength);
+    at += 4 + payloadLength + 12; // and the flush id
+    const key = Buffer.allocUnsafe(kpiLength + areaLength + periodLength + 2);
+    let k = data.copy(key, 0, kpiAt, kpiAt + kpiLength);
+    key[k++] = BAR;
+    k += data.copy(key, k, areaAt, areaAt + areaLength);
+    key[k++] = BAR;
+    data.copy(key, k, periodAt, periodAt + periodLength);
+    out.push({ id: String(id), key, payload });
   }
 }

@@ -17,7 +17,7 @@ beforeAll(async () => {
   await runMigrations(ds);
   q = ds.createQueryRunner();
   const client = (await q.connect()) as PoolClient;
-  const w = new ChangeLogWriter(client, 1);
+  const w = new ChangeLogWriter(client, { flushId: 1, lastId: 0 });
   const event = (area: string, period: string, revision: number) =>
     JSON.stringify({
       schema: 'lgsp.kpi.v1',
@@ -93,7 +93,9 @@ describe('the change log (kpi_change)', () => {
   it('holds one row per revision of a key: a second copy of a revision is refused', async () => {
     const runner = ds.createQueryRunner();
     try {
-      const w = new ChangeLogWriter((await runner.connect()) as PoolClient, 2);
+      const client = (await runner.connect()) as PoolClient;
+      const lastId = await new KpiStore().lastChangeId(runner);
+      const w = new ChangeLogWriter(client, { flushId: 2, lastId });
       await w.add('MBB_SUB_P100', '14350', '2024-05', 3, '{}');
       await expect(w.end()).rejects.toThrow(
         /duplicate key value violates unique constraint "kpi_change_key"/,
@@ -120,5 +122,16 @@ describe('the change log (kpi_change)', () => {
       `SELECT count(*)::int AS n, max(revision) AS latest FROM kpi_value WHERE kpi = 'MBB_SUB_P100'`,
     );
     expect(byKpi).toEqual([{ n: 62, latest: 3 }]);
+  });
+
+  it('gives the next flush ids after every row and after every id the sequence gave out', async () => {
+    const store = new KpiStore();
+    const [row]: { max: string }[] = await ds.query(`SELECT max(id)::text AS max FROM kpi_change`);
+    const max = Number(row!.max);
+    expect(max).toBeGreaterThan(0);
+    expect(await store.lastChangeId(q)).toBe(max);
+    // a rolled-back flush's ids, or a row inserted with the default and deleted, stay used
+    await ds.query(`SELECT setval('kpi_change_id_seq', $1)`, [max + 50]);
+    expect(await store.lastChangeId(q)).toBe(max + 50);
   });
 });

@@ -121,6 +121,19 @@ export class KpiStore {
     await q.query('SELECT pg_advisory_xact_lock($1)', [KpiStore.CHANGE_LOG_LOCK]);
   }
 
+  /**
+   * The last id the change log gave out: its largest row's, or the id sequence's if that is
+   * further (ids of a rolled-back flush are not given out again). Read under the change-log
+   * lock, it is where the next flush's rows start (ChangeLogWriter numbers them).
+   */
+  async lastChangeId(q: QueryRunner): Promise<number> {
+    const [row]: { id: string }[] = await q.query(
+      `SELECT greatest((SELECT coalesce(max(id), 0) FROM kpi_change),
+                       (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM kpi_change_id_seq))::text AS id`,
+    );
+    return Number(row!.id);
+  }
+
   /** Every revision after a change-log id, in commit order: the change feed's pages. */
   async changes(db: Db, after: string, limit: number): Promise<{ id: string; payload: string }[]> {
     // Order by the column, not the text alias: '100000' sorts before '99999'.

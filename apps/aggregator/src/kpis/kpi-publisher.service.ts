@@ -170,8 +170,13 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
         this.status.lastFlushAt = new Date().toISOString();
         this.observe(Date.now());
         if (r.events > 0) {
-          this.relay.wake();
-          this.log.debug?.(`group ${g}: ${r.evaluated} key(s) evaluated, ${r.events} event(s)`);
+          this.relay.committed(r.written ?? []);
+          this.log.debug?.(
+            `group ${g}: ${r.evaluated} key(s) evaluated, ${r.events} event(s)` +
+              (r.ms
+                ? ` (ms: evaluating ${Math.round(r.ms.compute)}, building events ${Math.round(r.ms.events)}, waiting for writes ${Math.round(r.ms.write)}, in all ${Math.round(r.ms.total)})`
+                : ''),
+          );
         }
       }
       this.status.lastError = null;

@@ -9,6 +9,7 @@ import {
   SliceStore,
   TargetStore,
   serializeKpiEvent,
+  type WrittenRows,
 } from '@app/database';
 import { METRICS } from '@app/service';
 import { Inject, Injectable } from '@nestjs/common';
@@ -22,9 +23,24 @@ export interface PublishResult {
   readonly group: string;
   readonly evaluated: number;
   readonly events: number;
+  /** The rows written, as sent, up to HAND_OVER_BYTES: for the relay, once committed. */
+  readonly written?: readonly WrittenRows[];
   /** Where the time went, ms: evaluating keys, building events, waiting for their writes. */
-  readonly ms?: { readonly compute: number; readonly events: number; readonly write: number };
+  readonly ms?: {
+    readonly compute: number;
+    readonly events: number;
+    readonly write: number;
+    /** From the transaction's start to its commit. */
+    readonly total: number;
+  };
 }
+
+/**
+ * Up to how many bytes of a flush's COPYs go to the relay in memory once it commits (the rest
+ * the relay reads back from the change log): the largest groups' flushes of a backfill
+ * write 40-70 MB.
+ */
+const HAND_OVER_BYTES = 32 << 20;
 
 /** Keys evaluated per round between heartbeats. */
 const CHUNK = 500;
@@ -59,8 +75,9 @@ export class PublishKpisHandler {
     const began = process.hrtime.bigint();
     const q = this.ds.createQueryRunner();
     let flush: GroupFlush | undefined;
+    let writer: ChangeLogWriter | undefined;
     let applied = 0;
-    const ms = { compute: 0, events: 0, write: 0 };
+    const ms = { compute: 0, events: 0, write: 0, total: 0 };
     try {
       const client = (await q.connect()) as CopyClient;
       await q.startTransaction('READ COMMITTED');
@@ -83,7 +100,6 @@ export class PublishKpisHandler {
       ]);
       // Each event is encoded for COPY as soon as it is built; PostgreSQL takes one buffer
       // while the next fills.
-      let writer: ChangeLogWriter | undefined;
       const chunks = flush.chunks(CHUNK);
       for (;;) {
         let t = performance.now();
@@ -93,8 +109,10 @@ export class PublishKpisHandler {
         const changes = next.value;
         t = performance.now();
         if (writer === undefined) {
-          writer = new ChangeLogWriter(client, await this.kpis.nextFlushId(q));
+          const flushId = await this.kpis.nextFlushId(q);
           await this.kpis.lockChangeLog(q);
+          const lastId = await this.kpis.lastChangeId(q);
+          writer = new ChangeLogWriter(client, { flushId, lastId, keepBytes: HAND_OVER_BYTES });
         }
         for (const c of changes) {
           const r = storedRevision(c, this.ctx.units, now);
@@ -124,6 +142,7 @@ export class PublishKpisHandler {
       );
       await this.slices.setPublished(q, group, v.applied);
       await q.commitTransaction();
+      ms.total = Number(process.hrtime.bigint() - began) / 1e6;
     } catch (e) {
       if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
       throw classify(e);
@@ -134,6 +153,12 @@ export class PublishKpisHandler {
     this.cache.setVersion(group, { applied, published: applied });
     METRICS.kpiEventsWritten.inc(flush.changes);
     METRICS.kpiFlushDuration.observe(Number(process.hrtime.bigint() - began) / 1e9);
-    return { group, evaluated: flush.evaluated, events: flush.changes, ms };
+    return {
+      group,
+      evaluated: flush.evaluated,
+      events: flush.changes,
+      written: writer?.written() ?? [],
+      ms,
+    };
   }
 }

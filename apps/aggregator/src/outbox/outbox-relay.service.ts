@@ -1,4 +1,4 @@
-import { DATA_SOURCE, OutboxStore } from '@app/database';
+import { DATA_SOURCE, OutboxStore, type WrittenRows } from '@app/database';
 import { METRICS } from '@app/service';
 import {
   type BeforeApplicationShutdown,
@@ -23,7 +23,13 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly store = new OutboxStore();
   private worker?: Worker;
   private stopping = false;
-  status: RelayStatus = { leader: false, published: 0, lastPublishAt: null, lastError: null };
+  status: RelayStatus = {
+    leader: false,
+    published: 0,
+    handedOver: 0,
+    lastPublishAt: null,
+    lastError: null,
+  };
   /** The relay thread's own V8 heap, as it last reported it. */
   heapMb: { used: number; total: number } | null = null;
 
@@ -70,6 +76,23 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     worker.postMessage({ type: 'stop' } satisfies RelayMessage);
     await Promise.race([stopped, new Promise((r) => setTimeout(r, 10_000))]);
     await worker.terminate();
+  }
+
+  /**
+   * A flush committed these rows: the relay thread publishes them from memory (their buffers
+   * move to it) and needs not read them back, when they follow on from what it published.
+   */
+  committed(rows: readonly WrittenRows[]): void {
+    const worker = this.worker;
+    if (!worker || rows.length === 0) return this.wake();
+    const message: RelayMessage = {
+      type: 'written',
+      rows: rows.map((r) => ({ first: r.first, last: r.last, data: r.data })),
+    };
+    worker.postMessage(
+      message,
+      rows.map((r) => r.data.buffer as ArrayBuffer),
+    );
   }
 
   /** New events were committed: publish without waiting for the next poll. */

@@ -1,7 +1,8 @@
 /**
  * The outbox relay's thread: its own database session and Kafka producer, so that encoding
  * and sending events never holds up the aggregator's consumer and KPI computation. Talks to
- * the main thread by messages: `wake` and `stop` in, `status` out.
+ * the main thread by messages: `wake`, `written` (committed rows, handed over) and `stop` in,
+ * `status` out.
  */
 import 'reflect-metadata';
 // Single files, not the libs' indexes: a thread's heap holds every module it loads, and V8
@@ -16,7 +17,11 @@ import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { RelayLoop, type RelaySession } from './relay-loop.js';
 
-export type RelayMessage = { type: 'wake' } | { type: 'stop' };
+export type RelayMessage =
+  | { type: 'wake' }
+  | { type: 'stop' }
+  /** Rows a flush committed, as its COPYs sent them (their memory transferred). */
+  | { type: 'written'; rows: { first: number; last: number; data: Uint8Array }[] };
 export type RelayReport =
   | {
       type: 'status';
@@ -63,6 +68,14 @@ const relay = new RelayLoop(connect, producer, config.OUTBOX_POLL_MS, (events, b
 });
 port.on('message', (m: RelayMessage) => {
   if (m.type === 'wake') relay.wake();
+  else if (m.type === 'written')
+    relay.handOver(
+      m.rows.map((r) => ({
+        first: r.first,
+        last: r.last,
+        data: Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength),
+      })),
+    );
   else
     void relay
       .stop()
