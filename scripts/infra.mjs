@@ -329,9 +329,10 @@ async function servePostgres(profileName) {
       'max_wal_size=4GB',
       '-c',
       'checkpoint_timeout=15min',
-      // The default (1/32 of shared_buffers: 8 MB) fills in a few hundred events, and the
-      // writing session then writes and syncs the WAL itself: with 64 MB the WAL writer does
-      // (a backfill's PostgreSQL CPU 32-35 s -> 22 s; README, Performance).
+      // The default (1/32 of shared_buffers: 8 MB, about 8,000 events) is a fraction of one
+      // flush's 40-70 MB of change log. With 64 MB, and the relay no longer reading events
+      // back (ADR 0009), a backfill's PostgreSQL CPU went from 33-41 s to 22-24 s (README,
+      // Performance; either change alone did not).
       '-c',
       'wal_buffers=64MB',
     ],

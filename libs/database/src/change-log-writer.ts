@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import type { PendingEvent } from './outbox-store.js';
 
 /** The part of a pg client a COPY needs. */
 export type CopyClient = Pick<PoolClient, 'query'>;
@@ -31,8 +32,9 @@ export interface ChangeLogWriterOptions {
   /** The flush (batch window) the rows belong to. */
   readonly flushId: number;
   /**
-   * The change log's last id, read under the change-log lock (`KpiStore.lastChangeId`): the
-   * rows take the ids after it, so that each COPY's rows are a known, gapless range.
+   * The change log's last id, read under the change-log lock (`KpiStore.lastChangeId`;
+   * `KpiStore.openChangeLog` does both): the rows take the ids after it, so that each COPY's
+   * rows are a known, gapless range.
    */
   readonly lastId: number;
   /** Bytes per COPY. */
@@ -196,20 +198,15 @@ export class ChangeLogWriter {
   }
 }
 
-/** A change-log row as the relay publishes it. */
-export interface ChangeLogEvent {
-  readonly id: string;
-  /** `KPI|AREA|PERIOD`, UTF-8. */
-  readonly key: Buffer;
-  /** The event, UTF-8, a view of the COPY's data. */
-  readonly payload: Buffer;
-}
-
 const BAR = 0x7c;
 
-/** The rows of a COPY's data that `ChangeLogWriter` sent, as events; the inverse of `add`. */
-export function writtenEvents(data: Buffer): ChangeLogEvent[] {
-  const out: ChangeLogEvent[] = [];
+/**
+ * The rows of a COPY's data that `ChangeLogWriter` sent, as the relay publishes them (the
+ * same events `OutboxStore.pending` reads back; each payload a view of `data`); the inverse
+ * of `add`.
+ */
+export function writtenEvents(data: Buffer): PendingEvent[] {
+  const out: PendingEvent[] = [];
   let at = COPY_HEADER.length;
   for (;;) {
     const fields = data.readInt16BE(at);

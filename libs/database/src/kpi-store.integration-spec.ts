@@ -94,13 +94,14 @@ describe('the change log (kpi_change)', () => {
     const runner = ds.createQueryRunner();
     try {
       const client = (await runner.connect()) as PoolClient;
-      const lastId = await new KpiStore().lastChangeId(runner);
-      const w = new ChangeLogWriter(client, { flushId: 2, lastId });
+      await runner.startTransaction();
+      const w = await new KpiStore().openChangeLog(runner, client);
       await w.add('MBB_SUB_P100', '14350', '2024-05', 3, '{}');
       await expect(w.end()).rejects.toThrow(
         /duplicate key value violates unique constraint "kpi_change_key"/,
       );
     } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
       await runner.release();
     }
     const rows = await ds.query(

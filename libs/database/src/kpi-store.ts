@@ -1,6 +1,11 @@
 import { type BoundarySet, boundarySetOf, mustParsePeriod } from '@app/catalogue';
 import type { KpiEvent } from '@app/contract';
 import type { DataSource, QueryRunner } from 'typeorm';
+import {
+  ChangeLogWriter,
+  type ChangeLogWriterOptions,
+  type CopyClient,
+} from './change-log-writer.js';
 
 type Db = DataSource | QueryRunner;
 
@@ -115,7 +120,7 @@ export class KpiStore {
   /**
    * Takes the change-log lock until the transaction ends: change-log ids then follow commit
    * order, so a reader's cursor (`id > after`) never steps over a row committed later.
-   * Take it just before the transaction's first write to the change log (ChangeLogWriter).
+   * Taken by openChangeLog, just before the transaction's first write to the change log.
    */
   async lockChangeLog(q: QueryRunner): Promise<void> {
     await q.query('SELECT pg_advisory_xact_lock($1)', [KpiStore.CHANGE_LOG_LOCK]);
@@ -132,6 +137,22 @@ export class KpiStore {
                        (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM kpi_change_id_seq))::text AS id`,
     );
     return Number(row!.id);
+  }
+
+  /**
+   * A writer for this transaction's revisions: a new flush id, the change-log lock (held until
+   * the transaction ends), and the last id read under it, after which the writer numbers its
+   * rows. The one way to start writing the change log; call it just before the first row.
+   */
+  async openChangeLog(
+    q: QueryRunner,
+    client: CopyClient,
+    options: Omit<ChangeLogWriterOptions, 'flushId' | 'lastId'> = {},
+  ): Promise<ChangeLogWriter> {
+    const flushId = await this.nextFlushId(q);
+    await this.lockChangeLog(q);
+    const lastId = await this.lastChangeId(q);
+    return new ChangeLogWriter(client, { ...options, flushId, lastId });
   }
 
   /** Every revision after a change-log id, in commit order: the change feed's pages. */

@@ -2,7 +2,7 @@ import { GroupFlush } from '@app/aggregation';
 import { applicableTarget, KPIS, type SourceRegistry } from '@app/catalogue';
 import {
   AuditStore,
-  ChangeLogWriter,
+  type ChangeLogWriter,
   type CopyClient,
   DATA_SOURCE,
   KpiStore,
@@ -108,12 +108,7 @@ export class PublishKpisHandler {
         if (next.done) break;
         const changes = next.value;
         t = performance.now();
-        if (writer === undefined) {
-          const flushId = await this.kpis.nextFlushId(q);
-          await this.kpis.lockChangeLog(q);
-          const lastId = await this.kpis.lastChangeId(q);
-          writer = new ChangeLogWriter(client, { flushId, lastId, keepBytes: HAND_OVER_BYTES });
-        }
+        writer ??= await this.kpis.openChangeLog(q, client, { keepBytes: HAND_OVER_BYTES });
         for (const c of changes) {
           const r = storedRevision(c, this.ctx.units, now);
           const payload = serializeKpiEvent(

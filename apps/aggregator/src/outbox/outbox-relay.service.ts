@@ -80,7 +80,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   /**
    * A flush committed these rows: the relay thread publishes them from memory (their buffers
-   * move to it) and needs not read them back, when they follow on from what it published.
+   * move to it) and need not read them back, when they follow on from what it published.
    */
   committed(rows: readonly WrittenRows[]): void {
     const worker = this.worker;

@@ -3,7 +3,7 @@
  * memory go as they were sent to PostgreSQL, and whatever was not handed over (another
  * instance's flush, the part of a large flush not kept) is read back, in its place.
  */
-import { ChangeLogWriter, KpiStore, createDataSource, runMigrations } from '@app/database';
+import { KpiStore, createDataSource, runMigrations } from '@app/database';
 import { TOPICS, TOPIC_SPECS } from '@app/contract';
 import { createIdempotentProducer, ensureTopics } from '@app/kafka';
 import { TopicWatcher, eventually, freshDatabase, kafkaClient, uniqueSuffix } from '@app/testing';
@@ -53,15 +53,7 @@ async function flush(n: number, from: number, keepBytes: number) {
   try {
     const client = (await q.connect()) as PoolClient;
     await q.startTransaction();
-    const kpis = new KpiStore();
-    const flushId = await kpis.nextFlushId(q);
-    await kpis.lockChangeLog(q);
-    const w = new ChangeLogWriter(client, {
-      flushId,
-      lastId: await kpis.lastChangeId(q),
-      sendBytes: 4_096,
-      keepBytes,
-    });
+    const w = await new KpiStore().openChangeLog(q, client, { sendBytes: 4_096, keepBytes });
     for (let i = from; i < from + n; i++)
       await w.add('MBB_SUB_P100', area, String(i), 1, JSON.stringify({ i, areaName: 'Đà Nẵng' }));
     await w.end();
