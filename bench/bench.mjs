@@ -305,6 +305,10 @@ try {
     await startService('aggregator', 14002 + i * 10, AGGREGATORS > 1 ? `-${i + 1}` : '');
   await startService('ingest', 14001);
   await startService('api', 14000);
+  // What the services take before any feed: the floor under (d).
+  const rssIdle = Object.fromEntries(
+    started.services.map((s) => [s.name, statusMb(s.child.pid, 'VmRSS')]),
+  );
   const db = new pg.Client(dbUrl);
   await db.connect();
   // One slice per feed and group; every generated feed lies within one province.
@@ -376,17 +380,27 @@ try {
     `backfill: ${backfillSeconds.toFixed(1)} s, ${fmt(e2eRate)} obs/s, ${fmt(Number(done.written))} KPI events`,
   );
   // How many events the relay took from the flushes in memory, not read back from PostgreSQL.
+  // And what each aggregator's held state takes in typed arrays (its /health, kpis.stateMb).
   let handedOver = 0;
+  const stateMb = {};
   for (const a of started.services.filter((x) => x.name.startsWith('aggregator'))) {
     const h = await fetch(`http://127.0.0.1:${a.port}/health`).then(
       (r) => r.json(),
       () => undefined,
     );
     handedOver += h?.checks?.outbox?.detail?.handedOver ?? 0;
+    stateMb[a.name] = h?.checks?.kpis?.detail?.stateMb ?? null;
   }
   say(
     `relay: ${fmt(handedOver)} of ${fmt(Number(done.written))} events handed over in memory, the rest read back from PostgreSQL`,
   );
+  for (const [name, mb] of Object.entries(stateMb))
+    if (mb)
+      say(
+        `${name} memory: ${rssIdle[name]} MB RSS before any feed; state held ${mb.total} MB ` +
+          `(observations ${mb.observations}, item sets ${mb.itemSets}, published keys ${mb.published}, ` +
+          `dirty marks ${mb.dirty}, pending cells ${mb.pending})`,
+      );
   const rssBackfill = Object.fromEntries(
     started.services.map((s) => [s.name, peakRssMb(s.child.pid)]),
   );
@@ -702,6 +716,8 @@ try {
     },
     restart,
     peakRssMb: { backfill: rssBackfill, end: rss },
+    idleRssMb: rssIdle,
+    stateMb,
     databaseMb: Math.round(Number(size.bytes) / 2 ** 20),
     kpiKeys: ev.keys,
     kpiEvents: ev.events,
@@ -760,6 +776,17 @@ try {
         .join(', '),
       '< 300 MB each',
       ok(rssMax < 300),
+    ],
+    [
+      '    aggregator floor',
+      Object.entries(stateMb)
+        .map(
+          ([k, mb]) =>
+            `${k} ${rssIdle[k]} MB before any feed, state ${mb?.total ?? '?'} MB after the backfill`,
+        )
+        .join('; '),
+      '',
+      '',
     ],
     ['    database size', `${fmt(result.databaseMb)} MB`, '', ''],
     [

@@ -71,6 +71,28 @@ describe('metrics', () => {
     expect(text).toMatch(/^lgsp_kpi_unpublished_seconds 0$/m);
     expect((await fetch(hub.url('api', '/metrics'))).status).toBe(200);
   });
+
+  it("show the memory of the aggregator's held state by part, in /metrics as in /health", async () => {
+    // The feed above is published: its group holds observations and published keys, no marks.
+    const published = await eventually(
+      async () => {
+        const b = await metric('aggregator', 'lgsp_aggregation_state_bytes{part="published"}');
+        return b > 0 ? b : undefined;
+      },
+      { what: 'the published state to be counted' },
+    );
+    expect(
+      await metric('aggregator', 'lgsp_aggregation_state_bytes{part="observations"}'),
+    ).toBeGreaterThan(0);
+    expect(await metric('aggregator', 'lgsp_aggregation_state_bytes{part="dirty"}')).toBe(0);
+    expect(await metric('aggregator', 'lgsp_aggregation_state_bytes{part="pending"}')).toBe(0);
+    const [, h] = await health('aggregator');
+    const mb = (h.checks.kpis!.detail as unknown as { stateMb: Record<string, number> }).stateMb;
+    // MB with one decimal in /health, bytes in /metrics.
+    expect(Math.abs(mb.published! - published / 2 ** 20)).toBeLessThanOrEqual(0.05);
+    const total = await metric('aggregator', 'lgsp_aggregation_state_bytes');
+    expect(Math.abs(mb.total! - total / 2 ** 20)).toBeLessThanOrEqual(0.05);
+  });
 });
 
 describe('health', () => {

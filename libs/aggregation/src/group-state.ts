@@ -106,6 +106,15 @@ export class Block {
     this.sets = isSet ? new Int32Array(n).fill(-1) : undefined;
   }
 
+  get bytes(): number {
+    return (
+      this.values.byteLength +
+      this.feed.byteLength +
+      this.qual.byteLength +
+      (this.sets?.byteLength ?? 0)
+    );
+  }
+
   present(i: number): boolean {
     return (
       this.feed[i]! >= 0 && (this.sets ? this.sets[i]! >= 0 : this.values[i] === this.values[i])
@@ -144,6 +153,14 @@ export class SeriesYear {
     return b;
   }
 
+  /** The bytes of its blocks and presence masks. */
+  get bytes(): number {
+    let n = 0;
+    for (const b of this.blocks) n += b?.bytes ?? 0;
+    for (const d of this.direct) n += d?.byteLength ?? 0;
+    return n;
+  }
+
   directMask(bs: BoundarySet): Int32Array {
     const i = bsIndex(bs);
     let d = this.direct[i];
@@ -173,6 +190,16 @@ export class KpiBlock {
     this.final = new Uint8Array(n);
     this.completeness = new Int32Array(n);
   }
+
+  get bytes(): number {
+    return (
+      this.numerator.byteLength +
+      this.denominator.byteLength +
+      this.revision.byteLength +
+      this.final.byteLength +
+      this.completeness.byteLength
+    );
+  }
 }
 
 /** The published state of a key, as stored (for loading a group). */
@@ -200,6 +227,28 @@ export interface PendingSlice {
   /** unit * 32 + measure, for each cell the slice won. */
   readonly cells: Int32Array;
 }
+
+/** The bytes of a group's state, by what they hold (typed arrays only; `GroupState.heldBytes`). */
+export interface HeldBytes {
+  /** Current observations: values, winning feeds, qualifiers, set offsets, presence masks. */
+  observations: number;
+  /** The item-set pool, as allocated (it grows by doubling). */
+  itemSets: number;
+  /** The last published state of every key: numerator, denominator, revision, status, completeness. */
+  published: number;
+  /** Dirty-key marks. */
+  dirty: number;
+  /** The cells each slice won since the last flush, for the audit log. */
+  pending: number;
+}
+
+export const noHeldBytes = (): HeldBytes => ({
+  observations: 0,
+  itemSets: 0,
+  published: 0,
+  dirty: 0,
+  pending: 0,
+});
 
 /** Per year and boundary set: one word per (unit, slot), bit k for KPI k. */
 type DirtyYear = [Uint32Array | undefined, Uint32Array | undefined];
@@ -359,6 +408,21 @@ export class GroupState {
     for (let s = 0; s < this.sources.length; s++)
       if (this.series.get(measure * 1024 + s)?.has(year)) out.push(s);
     return out;
+  }
+
+  /**
+   * What the state's typed arrays take, added to `into`: the bulk of a group's memory (its
+   * maps of feeds, sources and item codes are small beside them, and not counted).
+   */
+  heldBytes(into: HeldBytes = noHeldBytes()): HeldBytes {
+    for (const byYear of this.series.values())
+      for (const sy of byYear.values()) into.observations += sy.bytes;
+    into.itemSets += this.items.data.byteLength;
+    for (const pair of this.published.values())
+      for (const list of pair) for (const b of list) into.published += b?.bytes ?? 0;
+    for (const pair of this.dirty.values()) for (const w of pair) into.dirty += w?.byteLength ?? 0;
+    for (const p of this.pending) into.pending += p.cells.byteLength;
+    return into;
   }
 
   // ---- dirty keys ----

@@ -137,6 +137,15 @@ export const METRICS = {
         help: 'Age of the oldest applied KPI change not yet published, in seconds (0: none); up to KPI_FLUSH_BACKLOG_MAX_DELAY_MS while feeds wait',
       }),
   ),
+  stateBytes: once(
+    'lgsp_aggregation_state_bytes',
+    () =>
+      new Gauge({
+        name: 'lgsp_aggregation_state_bytes',
+        help: "Bytes of the held aggregation groups' typed arrays, by part (observations, itemSets, published, dirty, pending)",
+        labelNames: ['part'],
+      }),
+  ),
   groupLoads: once(
     'lgsp_aggregation_group_loads_total',
     () =>

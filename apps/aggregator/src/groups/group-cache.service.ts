@@ -1,4 +1,4 @@
-import { GroupState, type SliceInput } from '@app/aggregation';
+import { GroupState, type HeldBytes, type SliceInput, noHeldBytes } from '@app/aggregation';
 import { FEED_SLICE_SCHEMA, type FeedSlice } from '@app/contract';
 import { type GroupVersion, KpiStore, SliceStore } from '@app/database';
 import { METRICS } from '@app/service';
@@ -87,6 +87,13 @@ export class GroupCache {
     let n = 0;
     for (const c of this.groups.values()) n += c.state.cellCount;
     return n;
+  }
+
+  /** What the held groups' typed arrays take, by part (`GroupState.heldBytes`). */
+  heldBytes(): HeldBytes {
+    const total = noHeldBytes();
+    for (const c of this.groups.values()) c.state.heldBytes(total);
+    return total;
   }
 
   private async load(q: QueryRunner, group: string, version: GroupVersion): Promise<GroupState> {

@@ -1,3 +1,4 @@
+import type { HeldBytes } from '@app/aggregation';
 import { DATA_SOURCE } from '@app/database';
 import { Controller, Get, Inject } from '@nestjs/common';
 import { brokerReachable, KAFKA } from '@app/kafka';
@@ -8,6 +9,16 @@ import { FeedSlicesConsumer } from '../feeds/feed-slices.consumer.js';
 import { GroupCache } from '../groups/group-cache.service.js';
 import { KpiPublisher } from '../kpis/kpi-publisher.service.js';
 import { OutboxRelay } from '../outbox/outbox-relay.service.js';
+
+/** The held state's bytes in MB, one decimal, with their total. */
+function stateMb(held: HeldBytes): Record<string, number> {
+  const mb = (n: number): number => Math.round((n / 2 ** 20) * 10) / 10;
+  const total = Object.values(held).reduce((a, b) => a + b, 0);
+  return {
+    ...Object.fromEntries(Object.entries(held).map(([k, v]) => [k, mb(v)])),
+    total: mb(total),
+  };
+}
 
 @Controller()
 export class HealthController {
@@ -41,6 +52,7 @@ export class HealthController {
           pending: this.publisher.pending(),
           groupsHeld: this.cache.held().length,
           observationsHeld: this.cache.cells(),
+          stateMb: stateMb(this.cache.heldBytes()),
         },
       }),
       outbox: async () => ({
