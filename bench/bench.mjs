@@ -32,7 +32,14 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import pg from 'pg';
-import { NODE_FLAGS, ROOT, startKafka, startPostgres, stopKafka } from '../scripts/infra.mjs';
+import {
+  NODE_FLAGS,
+  ROOT,
+  serviceEnv,
+  startKafka,
+  startPostgres,
+  stopKafka,
+} from '../scripts/infra.mjs';
 
 const cat = await import(join(ROOT, 'dist/libs/catalogue/src/index.js'));
 const args = Object.fromEntries(
@@ -130,8 +137,11 @@ function buildFeeds() {
 }
 
 // ---------- infrastructure ----------
-const started = { kafka: false, pg: undefined, services: [] };
+const started = { kafka: false, pg: undefined, services: [], stopping: false };
 async function cleanup() {
+  // PostgreSQL ends the bench's own session when it stops: an error that must not end this
+  // process before it has stopped Kafka.
+  started.stopping = true;
   for (const s of started.services) if (s.child.exitCode === null) s.child.kill('SIGTERM');
   for (let i = 0; i < 100 && started.services.some((s) => s.child.exitCode === null); i++)
     await sleep(100);
@@ -177,6 +187,7 @@ async function startService(name, port, instance = '', extra = {}) {
   ];
   const child = spawn(process.execPath, [...flags, join(ROOT, 'dist/apps', name, 'src/main.js')], {
     env: {
+      ...serviceEnv(name),
       ...process.env,
       KAFKA_BROKERS: kafkaBrokers,
       DATABASE_URL: dbUrl,
@@ -267,6 +278,43 @@ function statusMb(pid, field) {
 }
 const peakRssMb = (pid) => statusMb(pid, 'VmHWM');
 
+/** Each partition's end offset, per topic: `{ [topic]: [{ partition, offset }] }`. */
+async function topicEnds(topics) {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const out = {};
+    for (const topic of topics)
+      out[topic] = (await admin.fetchTopicOffsets(topic)).map((p) => ({
+        partition: p.partition,
+        offset: Number(p.high),
+      }));
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
+}
+const startOf = (offsets, partition) => offsets.find((p) => p.partition === partition)?.offset ?? 0;
+
+/**
+ * Starts a new consumer group where this run's records begin on `topic`: a broker given in
+ * KAFKA_BROKERS keeps earlier runs' records, which the limit (b) and the verification would
+ * otherwise read (and (b) parse) as well.
+ */
+async function fromRunStart(groupId, topic, starts) {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.setOffsets({
+      groupId,
+      topic,
+      partitions: starts[topic].map((p) => ({ partition: p.partition, offset: String(p.offset) })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /**
  * Watches lgsp.kpi.v1 from now on for events whose inputs name feeds in `sentAt` (feed id ->
  * time produced), and records each such feed's latency once, in `latencies`.
@@ -310,7 +358,11 @@ try {
     started.services.map((s) => [s.name, statusMb(s.child.pid, 'VmRSS')]),
   );
   const db = new pg.Client(dbUrl);
+  db.on('error', (e) => {
+    if (!started.stopping) throw e;
+  });
   await db.connect();
+  const runStart = await topicEnds(['lgsp.feeds.v1', 'lgsp.kpi.v1']);
   // One slice per feed and group; every generated feed lies within one province.
   const expectedSlices = feeds.length;
 
@@ -407,6 +459,7 @@ try {
 
   // (b) the limit: a bare consumer of the same records, JSON.parse only
   const bare = kafka.consumer({ groupId: `bare-${run}` });
+  await fromRunStart(`bare-${run}`, 'lgsp.feeds.v1', runStart);
   await bare.connect();
   await bare.subscribe({ topic: 'lgsp.feeds.v1', fromBeginning: true });
   let seen = 0;
@@ -551,19 +604,21 @@ try {
   say('reading lgsp.kpi.v1 to compare the latest event per key with the database...');
   const latest = new Map();
   const topicReader = kafka.consumer({ groupId: `verify-${run}`, maxBytesPerPartition: 8 << 20 });
+  await fromRunStart(`verify-${run}`, 'lgsp.kpi.v1', runStart);
   await topicReader.connect();
   await topicReader.subscribe({ topic: 'lgsp.kpi.v1', fromBeginning: true });
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = new Map(
-    (await admin.fetchTopicOffsets('lgsp.kpi.v1')).map((p) => [p.partition, Number(p.high)]),
-  );
-  await admin.disconnect();
+  const ends = (await topicEnds(['lgsp.kpi.v1']))['lgsp.kpi.v1'];
   const reached = new Map();
-  const runStart = new Date(t0 - 60_000).toISOString();
+  const began = new Date(t0 - 60_000).toISOString();
   await new Promise((resolve) => {
     const check = () => {
-      if ([...ends].every(([p, high]) => high === 0 || (reached.get(p) ?? -1) >= high - 1))
+      if (
+        ends.every(
+          ({ partition, offset }) =>
+            offset === startOf(runStart['lgsp.kpi.v1'], partition) ||
+            (reached.get(partition) ?? -1) >= offset - 1,
+        )
+      )
         resolve();
     };
     check();
@@ -571,7 +626,7 @@ try {
       eachBatch: async ({ batch }) => {
         for (const m of batch.messages) {
           const e = JSON.parse(m.value.toString());
-          if (e.computedAt < runStart) continue;
+          if (e.computedAt < began) continue;
           const k = m.key.toString();
           const prev = latest.get(k);
           if (!prev || prev.revision < e.revision)

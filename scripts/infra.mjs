@@ -33,6 +33,8 @@ export const KAFKA_VERSION = '3.9.1';
 const KAFKA_LIB = join(ROOT, '.cache', `kafka-${KAFKA_VERSION}`, 'lib');
 /** The Node flags each service runs with (apps/node-flags.json), by service name. */
 export const NODE_FLAGS = JSON.parse(readFileSync(join(ROOT, 'apps', 'node-flags.json'), 'utf8'));
+/** The environment a service gets before the user's (node-flags.json's `env`: glibc's malloc tunables). */
+export const serviceEnv = (name) => NODE_FLAGS.env?.[name] ?? {};
 
 export const PROFILES = {
   dev: {

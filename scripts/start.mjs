@@ -12,7 +12,15 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
 import { DEMO_TABLE, demoFeeds } from './demo/demo-feeds.mjs';
 import { loadPlans, SEED_PLANS } from './hub.mjs';
-import { NODE_FLAGS, PROFILES, ROOT, startKafka, startPostgres, stopKafka } from './infra.mjs';
+import {
+  NODE_FLAGS,
+  PROFILES,
+  ROOT,
+  serviceEnv,
+  startKafka,
+  startPostgres,
+  stopKafka,
+} from './infra.mjs';
 
 const SERVICES = [
   ['aggregator', 'AGGREGATOR_PORT', 3002],
@@ -109,6 +117,7 @@ async function main() {
       {
         cwd: ROOT,
         env: {
+          ...serviceEnv(name),
           ...process.env,
           KAFKA_BROKERS: brokers,
           DATABASE_URL: databaseUrl,

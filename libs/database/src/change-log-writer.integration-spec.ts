@@ -135,6 +135,24 @@ describe('ChangeLogWriter', () => {
     ).toEqual(rows.slice(0, events.length));
   });
 
+  it('keeps a COPY in a buffer about the size of its data, not one doubled for its last row', async () => {
+    await q.startTransaction();
+    // 100 kB per COPY: the 64 kB buffers it starts with grow once, past 100 kB.
+    const sendBytes = 100_000;
+    const w = new ChangeLogWriter(client, { flushId: 3, lastId: 0, sendBytes, keepBytes: 1 << 20 });
+    const payload = `{"pad":"${'x'.repeat(1_000)}"}`;
+    for (let i = 0; i < 500; i++) await w.add('FBB_SUB_P100', String(i), '2024', 1, payload);
+    await w.end();
+    await q.commitTransaction();
+    const kept = w.written();
+    expect(kept.length).toBeGreaterThanOrEqual(4);
+    for (const c of kept) {
+      if (c !== kept.at(-1)) expect(c.data.length).toBeGreaterThanOrEqual(sendBytes);
+      // its last row's worst case (3 bytes per UTF-16 unit) past a send's bytes, at most
+      expect(c.data.buffer.byteLength).toBeLessThan(sendBytes + 4_000);
+    }
+  });
+
   it('keeps nothing by default', async () => {
     const w = new ChangeLogWriter(client, { flushId: 1, lastId: 0, sendBytes: 100 });
     for (let i = 0; i < 10; i++) await w.add('K', String(i), '2024', 1, '{}');

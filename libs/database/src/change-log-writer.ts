@@ -160,12 +160,18 @@ export class ChangeLogWriter {
     return at + 4 + n;
   }
 
-  /** The buffer being filled, grown to hold `bytes` more. */
+  /**
+   * The buffer being filled, grown to hold `bytes` more: by doubling, but never past a send's
+   * bytes and the row that crosses them, so that a kept COPY's memory is about its data (a
+   * 1 MB buffer doubled for its last row held 2 MB for the relay).
+   */
   private reserve(bytes: number): Buffer {
     const buf = this.buffers[0]!;
     const need = this.length + bytes;
     if (need <= buf.length) return buf;
-    const grown = Buffer.allocUnsafeSlow(Math.max(need, buf.length * 2));
+    const grown = Buffer.allocUnsafeSlow(
+      Math.max(need, Math.min(buf.length * 2, this.sendBytes + bytes)),
+    );
     buf.copy(grown, 0, 0, this.length);
     return (this.buffers[0] = grown);
   }

@@ -16,10 +16,10 @@ import {
 } from 'kafkajs';
 import pg from 'pg';
 
-/** The Node flags each service runs with, as deployed (apps/node-flags.json). */
-const NODE_FLAGS: Record<string, string[] | undefined> = JSON.parse(
-  readFileSync(join('apps', 'node-flags.json'), 'utf8'),
-);
+/** The Node flags each service runs with, and its environment, as deployed (apps/node-flags.json). */
+const NODE_FLAGS: Record<string, string[] | undefined> & {
+  env?: Record<string, Record<string, string> | undefined>;
+} = JSON.parse(readFileSync(join('apps', 'node-flags.json'), 'utf8'));
 
 export async function eventually<T>(
   probe: () => Promise<T | undefined> | T | undefined,
@@ -243,6 +243,7 @@ export class HubProcesses {
       [...flags, join('dist', 'apps', service, 'src', 'main.js')],
       {
         env: {
+          ...NODE_FLAGS.env?.[service],
           ...process.env,
           ...this.env,
           API_PORT: String(this.ports.api),

@@ -166,7 +166,9 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
       const registry = await this.registry.load(this.ds);
       for (const g of groups) {
         if (this.stopped) return;
-        const r = await this.serial.run(() => this.handler.publish(g, registry));
+        // An instance whose relay does not lead keeps no COPYs: that relay would drop them.
+        const handOver = this.relay.status.leader;
+        const r = await this.serial.run(() => this.handler.publish(g, registry, { handOver }));
         this.status.flushes++;
         this.status.events += r.events;
         this.status.lastFlushAt = new Date().toISOString();

@@ -45,6 +45,16 @@ const HAND_OVER_BYTES = 32 << 20;
 /** Keys evaluated per round between heartbeats. */
 const CHUNK = 500;
 
+export interface PublishOptions {
+  /** Called between rounds of keys. */
+  readonly heartbeat?: () => Promise<void>;
+  /**
+   * Whether to keep the COPYs sent for the relay (`written`): only this instance's relay, if
+   * it leads, can use them. Default true.
+   */
+  readonly handOver?: boolean;
+}
+
 /**
  * Publishes one group's changed KPI keys, in one Postgres transaction under the group's row
  * lock: each changed key's next revision, with its event, goes to the change log
@@ -70,7 +80,7 @@ export class PublishKpisHandler {
   async publish(
     group: string,
     registry: SourceRegistry,
-    heartbeat?: () => Promise<void>,
+    { heartbeat, handOver = true }: PublishOptions = {},
   ): Promise<PublishResult> {
     const began = process.hrtime.bigint();
     const q = this.ds.createQueryRunner();
@@ -108,7 +118,9 @@ export class PublishKpisHandler {
         if (next.done) break;
         const changes = next.value;
         t = performance.now();
-        writer ??= await this.kpis.openChangeLog(q, client, { keepBytes: HAND_OVER_BYTES });
+        writer ??= await this.kpis.openChangeLog(q, client, {
+          keepBytes: handOver ? HAND_OVER_BYTES : 0,
+        });
         for (const c of changes) {
           const r = storedRevision(c, this.ctx.units, now);
           const payload = serializeKpiEvent(
