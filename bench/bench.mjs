@@ -199,6 +199,13 @@ async function startService(name, port, instance = '', extra = {}) {
       INGEST_PORT: '14001',
       AGGREGATOR_PORT: String(port),
       ...(args['flush-delay'] ? { KPI_FLUSH_MAX_DELAY_MS: String(args['flush-delay']) } : {}),
+      // `--aggregator-env "MALLOC_MMAP_THRESHOLD_=131072"`: for one service only.
+      ...Object.fromEntries(
+        (args[`${name}-env`] ?? '')
+          .split(' ')
+          .filter(Boolean)
+          .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      ),
       ...extra.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
