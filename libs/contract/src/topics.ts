@@ -35,7 +35,7 @@ export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
  * What a producer puts in one request at most (a record larger than this goes alone). kafkajs
  * copies a request several times while encoding it: 1 MB requests cost 21-27 µs of CPU per
  * 1 KB event against 33-39 µs for 4 MB, in sends of 5,000 events
- * (`node bench/profile/relay-produce.mjs`; README, Performance).
+ * (`node bench/profile/relay-produce.mjs`; docs/performance-history.md).
  */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 
