@@ -7,6 +7,7 @@ import type { PoolClient } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { ChangeLogWriter } from './change-log-writer.js';
 import { createDataSource, runMigrations } from './data-source.js';
+import { serializeKpiEvent } from './kpi-event.js';
 import { KpiStore, type PublishedRow } from './kpi-store.js';
 
 let ds: DataSource;
@@ -18,17 +19,29 @@ beforeAll(async () => {
   q = ds.createQueryRunner();
   const client = (await q.connect()) as PoolClient;
   const w = new ChangeLogWriter(client, { flushId: 1, lastId: 0 });
+  // Events as the aggregator writes them, with inputs (whose feed ids may hold any text) and
+  // a note after them: the load reads the payload up to `inputs` only.
   const event = (area: string, period: string, revision: number) =>
-    JSON.stringify({
-      schema: 'lgsp.kpi.v1',
+    serializeKpiEvent({
       kpi: 'MBB_SUB_P100',
       area,
       period,
+      bs: period < '2025-07' ? '2008' : '2025',
+      year: Number(period.slice(0, 4)),
+      areaName: 'Ninh Bình',
+      unit: 'per_100_inhabitants',
+      value: (100 * revision) / 10,
       numerator: 100 * revision,
       denominator: 1000,
+      denominatorPeriod: '2024',
       status: 'provisional',
       completeness: { expected: ['viettel', 'vnpt'], reported: ['viettel'] },
+      inputs: [{ source: 'viettel', feedId: `vt-${revision}","inputs":[{"x":"}`, measure: 'mbb' }],
+      note: 'a note, "inputs":[ and all',
+      yearToDate: null,
       revision,
+      eventId: `e-${area}-${period}-${revision}`,
+      computedAt: '2024-07-05T08:00:02.114Z',
     });
   // 30 communes of Ninh Bình (2008), two periods, three revisions each; and a 2025 key of
   // province code 37, which the 2008 province 37 does not share.
@@ -37,7 +50,26 @@ beforeAll(async () => {
     for (const area of areas)
       for (const period of ['2024-05', '2024-06'])
         await w.add('MBB_SUB_P100', area, period, revision, event(area, period, revision));
-  await w.add('MBB_SUB_P100', '37', '2025-09', 1, event('37', '2025-09', 1));
+  // An event stored without inputs (none of the hub's, but the load must not depend on them).
+  const bare = {
+    kpi: 'MBB_SUB_P100',
+    area: '37',
+    period: '2025-09',
+    numerator: 5,
+    denominator: 10,
+  };
+  await w.add(
+    'MBB_SUB_P100',
+    '37',
+    '2025-09',
+    1,
+    JSON.stringify({
+      ...bare,
+      status: 'final',
+      completeness: { expected: [], reported: [] },
+      revision: 1,
+    }),
+  );
   await w.add('MBB_SUB_P100', '37', '2024-06', 1, event('37', '2024-06', 1));
   await w.end();
 });
@@ -75,7 +107,13 @@ describe('KpiStore.publishedPages', () => {
         revision: 3,
       });
       // the cursor is closed after each read: a second one in the same transaction works
-      expect((await pages(['37'], '2025', 7)).flat().map((k) => k.period)).toEqual(['2025-09']);
+      expect((await pages(['37'], '2025', 7)).flat()).toEqual([
+        {
+          ...{ kpi: 'MBB_SUB_P100', bs: '2025', area: '37', period: '2025-09' },
+          ...{ numerator: 5, denominator: 10, status: 'final', revision: 1 },
+          completeness: { expected: [], reported: [] },
+        },
+      ]);
     } finally {
       await q.commitTransaction();
     }
