@@ -28,7 +28,7 @@ import {
 import type { Kafka, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { AGGREGATOR_CONTEXT, type AggregatorContext } from '../aggregator.tokens.js';
-import { parseSlice } from '../groups/group-cache.service.js';
+import { GroupCache, parseSlice } from '../groups/group-cache.service.js';
 import { Serial } from '../groups/serial.js';
 import { type IngestHint, nextHint } from '../kpis/flush-policy.js';
 import { KpiPublisher } from '../kpis/kpi-publisher.service.js';
@@ -59,6 +59,7 @@ export class FeedSlicesConsumer implements OnApplicationBootstrap, BeforeApplica
     private readonly handler: ApplySlicesHandler,
     private readonly publisher: KpiPublisher,
     private readonly serial: Serial,
+    private readonly cache: GroupCache,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -119,25 +120,27 @@ export class FeedSlicesConsumer implements OnApplicationBootstrap, BeforeApplica
       }
       parsed.push({ m, record: { slice, payload } });
     }
+    const waiting = backlog ? "this consumer's lag" : this.ingestHint.waiting ? "the ingest's" : '';
+    if (waiting !== this.waitingFor)
+      this.log.debug?.(`more slices known to be waiting: ${waiting || 'none'}`);
+    this.waitingFor = waiting;
     try {
-      await this.applyAll(parsed.map((p) => p.record));
+      await this.applyAll(
+        parsed.map((p) => p.record),
+        waiting !== '',
+      );
     } catch (e) {
       if (!(e instanceof HubError) || e.retriable || parsed.length === 0) throw e;
       this.log.error(`batch of ${parsed.length} failed (${e.message}): applying one by one`);
       for (const { m, record } of parsed) {
         try {
-          await this.applyAll([record]);
+          await this.applyAll([record], waiting !== '');
         } catch (one) {
           if (!(one instanceof HubError) || one.retriable) throw one;
           await this.quarantine(m, one.code, one.message, record.slice);
         }
       }
     }
-    const waiting = backlog ? "this consumer's lag" : this.ingestHint.waiting ? "the ingest's" : '';
-    if (waiting !== this.waitingFor)
-      this.log.debug?.(`more slices known to be waiting: ${waiting || 'none'}`);
-    this.waitingFor = waiting;
-    this.publisher.arrived(parsed.length, waiting !== '');
   }
 
   private problem(slice: FeedSlice): string | undefined {
@@ -157,7 +160,33 @@ export class FeedSlicesConsumer implements OnApplicationBootstrap, BeforeApplica
     });
   }
 
-  private async applyAll(records: SliceRecord[]): Promise<void> {
+  /**
+   * Applies records and tells the publisher. A batch that touches a group this instance does
+   * not hold (after a restart or a rebalance) is applied a group at a time: each loads from
+   * PostgreSQL first (the largest in 1 to 2.5 s), and its changes can then be published while
+   * the next loads, instead of every group of the batch waiting for the last to load. Each
+   * part is its own transaction; the offsets are committed after the whole batch, and a part
+   * delivered again is a duplicate.
+   */
+  private async applyAll(records: SliceRecord[], waiting: boolean): Promise<void> {
+    const held = new Set(this.cache.held());
+    let parts = [records];
+    if (records.some((r) => !held.has(r.slice.group))) {
+      const byGroup = new Map<string, SliceRecord[]>();
+      for (const r of records) {
+        const list = byGroup.get(r.slice.group);
+        if (list) list.push(r);
+        else byGroup.set(r.slice.group, [r]);
+      }
+      parts = [...byGroup.values()];
+    }
+    for (const part of parts) {
+      await this.applyPart(part);
+      this.publisher.arrived(part.length, waiting);
+    }
+  }
+
+  private async applyPart(records: SliceRecord[]): Promise<void> {
     if (records.length === 0) return;
     const r = await this.serial.run(() => this.handler.apply(records));
     this.counters.slices += r.slices;
