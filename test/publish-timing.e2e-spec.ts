@@ -6,9 +6,9 @@
  *
  * The slices are produced here, as the ingest would (its placement, key and header), so that
  * what the last slice says is not left to the timing of an ingest batch; only an aggregator
- * runs, on a database of its own.
+ * runs (`startTestHub` with the aggregator alone), on a database of its own.
  */
-import { type AdminUnits, AdminUnits as Units } from '@app/catalogue';
+import { AdminUnits } from '@app/catalogue';
 import {
   ACCEPTED_FEED_SCHEMA,
   HUB_HEADERS,
@@ -19,16 +19,14 @@ import {
 } from '@app/contract';
 import {
   eventually,
-  freshDatabase,
-  HubProcesses,
+  type HubProcesses,
   kafkaClient,
-  requireEnv,
+  startTestHub,
   TopicWatcher,
-  uniqueSuffix,
 } from '@app/testing';
 import type { Producer } from 'kafkajs';
 
-const units: AdminUnits = Units.load('data/admin-units');
+const units = AdminUnits.load('data/admin-units');
 const PARTITIONS = TOPIC_SPECS.find((t) => t.topic === TOPICS.slices)!.numPartitions;
 const place = slicePlacement(units, PARTITIONS);
 /** The province the feeds report, in the 2008 boundary set of 2024's months. */
@@ -48,9 +46,9 @@ interface AggregatorHealth {
 
 /** An aggregator of its own, with `env`, and a producer of slices that say `more` or not. */
 class Rig {
-  readonly run = uniqueSuffix();
   readonly kpis = new TopicWatcher(kafkaClient(), TOPICS.kpi);
   hub!: HubProcesses;
+  private run!: string;
   private producer!: Producer;
   private sent = 0;
 
@@ -61,19 +59,9 @@ class Rig {
   ) {}
 
   async start(): Promise<this> {
-    this.hub = new HubProcesses(
-      {
-        DATABASE_URL: await freshDatabase(this.name),
-        KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
-        AGGREGATOR_GROUP: `aggregator-${this.name}-${this.run}`,
-        OUTBOX_POLL_MS: '50',
-        LOG_LEVEL: 'warn',
-        CONSUMER_START: 'latest',
-        ...this.env,
-      },
-      this.port,
-    );
-    await this.hub.start('aggregator');
+    ({ hub: this.hub, run: this.run } = await startTestHub(this.name, this.port, this.env, [
+      'aggregator',
+    ]));
     await this.kpis.start();
     this.producer = kafkaClient().producer();
     await this.producer.connect();
@@ -121,7 +109,7 @@ class Rig {
     return feedId;
   }
 
-  /** KEY's events on lgsp.kpi.v1 so far, with when each was seen. */
+  /** KEY's events on lgsp.kpi.v1 so far, in arrival order. */
   events(): KpiEvent[] {
     return this.kpis.byKey(KEY).map((r) => r.json<KpiEvent>());
   }

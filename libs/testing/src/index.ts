@@ -300,12 +300,14 @@ export const uniqueSuffix = (): string => `${Date.now().toString(36)}${randomUUI
 
 /**
  * A hub of its own for one e2e file: a fresh database, consumer groups of its own and the
- * three built services, on `basePort` (API), +1 (ingest), +2 (aggregator).
+ * built services (all three unless `services` says which), on `basePort` (API), +1 (ingest),
+ * +2 (aggregator).
  */
 export async function startTestHub(
   name: string,
   basePort: number,
   env: Record<string, string> = {},
+  services?: readonly ServiceName[],
 ): Promise<{ hub: HubProcesses; databaseUrl: string; run: string }> {
   const run = uniqueSuffix();
   const databaseUrl = await freshDatabase(name);
@@ -323,7 +325,8 @@ export async function startTestHub(
     },
     basePort,
   );
-  await hub.startAll();
+  if (services) for (const s of services) await hub.start(s);
+  else await hub.startAll();
   return { hub, databaseUrl, run };
 }
 
