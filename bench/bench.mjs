@@ -203,6 +203,7 @@ async function startService(name, port, instance = '', extra = {}) {
       API_PORT: '14000',
       INGEST_PORT: '14001',
       AGGREGATOR_PORT: String(port),
+      RELAY_PORT: String(port),
       ...(args['flush-delay'] ? { KPI_FLUSH_MAX_DELAY_MS: String(args['flush-delay']) } : {}),
       // `--aggregator-env "MALLOC_MMAP_THRESHOLD_=131072"`: for one service only.
       ...Object.fromEntries(
@@ -363,6 +364,7 @@ try {
 
   for (let i = 0; i < AGGREGATORS; i++)
     await startService('aggregator', 14002 + i * 10, AGGREGATORS > 1 ? `-${i + 1}` : '');
+  await startService('relay', 14003);
   await startService('ingest', 14001);
   await startService('api', 14000);
   // What the services take before any feed: the floor under (d).
@@ -443,21 +445,15 @@ try {
   say(
     `backfill: ${backfillSeconds.toFixed(1)} s, ${fmt(e2eRate)} obs/s, ${fmt(Number(done.written))} KPI events`,
   );
-  // How many events the relay took from the flushes in memory, not read back from PostgreSQL.
-  // And what each aggregator's held state takes in typed arrays (its /health, kpis.stateMb).
-  let handedOver = 0;
+  // What each aggregator's held state takes in typed arrays (its /health, kpis.stateMb).
   const stateMb = {};
   for (const a of started.services.filter((x) => x.name.startsWith('aggregator'))) {
     const h = await fetch(`http://127.0.0.1:${a.port}/health`).then(
       (r) => r.json(),
       () => undefined,
     );
-    handedOver += h?.checks?.outbox?.detail?.handedOver ?? 0;
     stateMb[a.name] = h?.checks?.kpis?.detail?.stateMb ?? null;
   }
-  say(
-    `relay: ${fmt(handedOver)} of ${fmt(Number(done.written))} events handed over in memory, the rest read back from PostgreSQL`,
-  );
   for (const [name, mb] of Object.entries(stateMb))
     if (mb)
       say(
@@ -767,7 +763,6 @@ try {
     backfill: {
       seconds: backfillSeconds,
       obsPerSecond: Math.round(e2eRate),
-      eventsHandedOver: handedOver,
       producedSeconds: (tProduced - t0) / 1000,
       cpuSeconds: cpu,
       timeline,

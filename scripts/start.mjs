@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm start`: the hub's main job on its embedded defaults. Starts Kafka and PostgreSQL (or
- * uses KAFKA_BROKERS / DATABASE_URL), the three services, replays the demo feeds built from
+ * uses KAFKA_BROKERS / DATABASE_URL), the four services, replays the demo feeds built from
  * the seed documents, prints the resulting KPI table and keeps serving the API until Ctrl-C,
  * which stops everything it started.
  */
@@ -24,6 +24,7 @@ import {
 
 const SERVICES = [
   ['aggregator', 'AGGREGATOR_PORT', 3002],
+  ['relay', 'RELAY_PORT', 3003],
   ['ingest', 'INGEST_PORT', 3001],
   ['api', 'API_PORT', 3000],
 ];

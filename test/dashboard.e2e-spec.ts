@@ -160,6 +160,7 @@ describe('the dashboard', () => {
     expect(services).toEqual([
       ['ingest', 'healthy'],
       ['aggregator', 'healthy'],
+      ['relay', 'healthy'],
       ['api', 'healthy'],
     ]);
     const pipeline = await hub.getJson<{ dlq: { records: number } }>('api', '/v1/pipeline');

@@ -2,7 +2,14 @@
  * What the ops team sees: Prometheus metrics on every service, and health checks that say
  * which service is stuck and why, not only whether its HTTP port answers.
  */
-import { eventually, FeedSender, type HubProcesses, kafkaClient, startTestHub } from '@app/testing';
+import {
+  eventually,
+  FeedSender,
+  type HubProcesses,
+  kafkaClient,
+  type ServiceName,
+  startTestHub,
+} from '@app/testing';
 import pg from 'pg';
 
 let hub: HubProcesses;
@@ -14,11 +21,11 @@ interface Health {
   status: string;
   checks: Record<string, { ok: boolean; detail?: { stalled?: boolean; lag?: number } }>;
 }
-const health = async (service: 'ingest' | 'aggregator' | 'api'): Promise<[number, Health]> => {
+const health = async (service: ServiceName): Promise<[number, Health]> => {
   const r = await fetch(hub.url(service, '/health'));
   return [r.status, (await r.json()) as Health];
 };
-const metric = async (service: 'ingest' | 'aggregator' | 'api', name: string): Promise<number> => {
+const metric = async (service: ServiceName, name: string): Promise<number> => {
   const text = await (await fetch(hub.url(service, '/metrics'))).text();
   return text
     .split('\n')
@@ -48,7 +55,7 @@ describe('metrics', () => {
     await sender.send([feed('ops-1', 10), '{"not": "a feed"}'], () => 'mobifone');
     await eventually(
       async () =>
-        (await metric('aggregator', 'lgsp_kpi_events_published_total')) >= 1 ? true : undefined,
+        (await metric('relay', 'lgsp_kpi_events_published_total')) >= 1 ? true : undefined,
       {
         what: 'an event to be published',
       },
@@ -66,9 +73,12 @@ describe('metrics', () => {
     expect(text).toMatch(
       /lgsp_consumer_lag\{group="aggregator-ops-[^"]+",topic="lgsp.feed-slices.v1",partition="\d+"\} \d/,
     );
-    expect(text).toMatch(/^lgsp_outbox_backlog \d/m);
-    // Everything applied is published: no change is waiting.
+    // Everything applied is published: no change is waiting, nothing is left to relay.
     expect(text).toMatch(/^lgsp_kpi_unpublished_seconds 0$/m);
+    expect(await metric('relay', 'lgsp_outbox_backlog')).toBe(0);
+    const [status, relay] = await health('relay');
+    expect(status).toBe(200);
+    expect(relay.checks.outbox).toMatchObject({ ok: true, detail: { leader: true, backlog: 0 } });
     expect((await fetch(hub.url('api', '/metrics'))).status).toBe(200);
   });
 

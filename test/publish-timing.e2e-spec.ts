@@ -61,6 +61,7 @@ class Rig {
   async start(): Promise<this> {
     ({ hub: this.hub, run: this.run } = await startTestHub(this.name, this.port, this.env, [
       'aggregator',
+      'relay',
     ]));
     await this.kpis.start();
     this.producer = kafkaClient().producer();

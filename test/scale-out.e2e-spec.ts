@@ -45,13 +45,19 @@ const PROVINCES = provincePerPartition(PARTITIONS);
 interface AggregatorHealth {
   checks: {
     consumer: { detail: { slices: number; assignment: Record<string, number[]> } };
-    outbox: { detail: { leader: boolean } };
   };
+}
+interface RelayHealth {
+  checks: { outbox: { detail: { leader: boolean; published: number } } };
 }
 
 const aggregatorHealth = async (hub: HubProcesses): Promise<AggregatorHealth | undefined> => {
   const r = await fetch(hub.url('aggregator', '/health')).catch(() => undefined);
   return r?.ok ? ((await r.json()) as AggregatorHealth) : undefined;
+};
+const relayHealth = async (hub: HubProcesses): Promise<RelayHealth | undefined> => {
+  const r = await fetch(hub.url('relay', '/health')).catch(() => undefined);
+  return r?.ok ? ((await r.json()) as RelayHealth) : undefined;
 };
 const partitions = (h: AggregatorHealth | undefined): number[] =>
   h?.checks.consumer.detail.assignment[TOPICS.slices] ?? [];
@@ -101,8 +107,8 @@ describe('two aggregator instances in one consumer group', () => {
     };
 
     await send(0, third);
-    // A second instance joins: the group rebalances while feeds keep coming.
-    const joining = second.start('aggregator');
+    // A second instance (and a second relay) joins: the group rebalances while feeds keep coming.
+    const joining = Promise.all([second.start('aggregator'), second.start('relay')]);
     await send(third, Math.ceil(third * 1.5));
     await joining;
     const split = await eventually(
@@ -124,19 +130,24 @@ describe('two aggregator instances in one consumer group', () => {
         ((await aggregatorHealth(second))?.checks.consumer.detail.slices ?? 0) > 0 || undefined,
       { what: 'the second instance to apply slices of its own' },
     );
-    const leaders = [await aggregatorHealth(first), await aggregatorHealth(second)].filter(
-      (h) => h?.checks.outbox.detail.leader,
-    );
-    expect(leaders).toHaveLength(1);
+    const relays = [await relayHealth(first), await relayHealth(second)];
+    expect(relays.map((h) => h?.checks.outbox.detail.leader)).toEqual([true, false]);
 
     // The first leaves while feeds keep coming: the second takes all partitions and the relay.
-    const leaving = first.kill('aggregator', 'SIGTERM');
+    const leaving = Promise.all([
+      first.kill('aggregator', 'SIGTERM'),
+      first.kill('relay', 'SIGTERM'),
+    ]);
     await send(2 * third, stream.length);
     await leaving;
     await eventually(
       async () =>
         partitions(await aggregatorHealth(second)).length === PARTITIONS ? true : undefined,
       { what: `the remaining instance to hold all ${PARTITIONS} partitions` },
+    );
+    await eventually(
+      async () => (await relayHealth(second))?.checks.outbox.detail.leader || undefined,
+      { what: 'the remaining relay to take the relay over' },
     );
 
     const expected = recomputeKpis(feeds, units);

@@ -14,7 +14,6 @@ import { Serial } from './groups/serial.js';
 import { HealthController } from './health/health.controller.js';
 import { KpiPublisher } from './kpis/kpi-publisher.service.js';
 import { PublishKpisHandler } from './kpis/publish-kpis.handler.js';
-import { OutboxRelay } from './outbox/outbox-relay.service.js';
 
 @Module({
   controllers: [HealthController, MetricsController],
@@ -34,7 +33,6 @@ import { OutboxRelay } from './outbox/outbox-relay.service.js';
     GroupCache,
     ApplySlicesHandler,
     PublishKpisHandler,
-    OutboxRelay,
     KpiPublisher,
     FeedSlicesConsumer,
   ],

@@ -80,6 +80,12 @@ export class HubConfig {
   @Max(65535)
   AGGREGATOR_PORT = 3002;
 
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  RELAY_PORT = 3003;
+
   /** Interface the HTTP servers bind to. */
   @IsString()
   HTTP_HOST = '127.0.0.1';
@@ -138,6 +144,10 @@ export class HubConfig {
   @IsOptional()
   @Matches(/^https?:\/\/.+/)
   AGGREGATOR_URL?: string = undefined;
+
+  @IsOptional()
+  @Matches(/^https?:\/\/.+/)
+  RELAY_URL?: string = undefined;
 
   /** Bearer token of the admin API (loading plans); unset disables it. At least 16 characters. */
   @IsOptional()

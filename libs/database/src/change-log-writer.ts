@@ -1,6 +1,5 @@
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { PendingEvent } from './outbox-store.js';
 
 /** The part of a pg client a COPY needs. */
 export type CopyClient = Pick<PoolClient, 'query'>;
@@ -17,17 +16,6 @@ const FIELDS = 7;
 const FIXED_BYTES = 2 + FIELDS * 4 + 8 + 4 + 8;
 const COLUMNS = 'id, kpi, area, period, revision, payload, flush_id';
 
-/**
- * Change-log rows as one COPY sent them (its binary data, header and trailer included): the
- * rows with ids `first` to `last`, every id between them. A flush hands these to the relay
- * once it has committed, so the relay publishes them without reading them back.
- */
-export interface WrittenRows {
-  readonly first: number;
-  readonly last: number;
-  readonly data: Buffer;
-}
-
 export interface ChangeLogWriterOptions {
   /** The flush (batch window) the rows belong to. */
   readonly flushId: number;
@@ -39,8 +27,6 @@ export interface ChangeLogWriterOptions {
   readonly lastId: number;
   /** Bytes per COPY. */
   readonly sendBytes?: number;
-  /** Up to how many bytes of sent COPYs to keep for `written` (0: none). */
-  readonly keepBytes?: number;
 }
 
 /**
@@ -55,29 +41,21 @@ export interface ChangeLogWriterOptions {
  * one COPY in flight, on the caller's transaction.
  *
  * The writer numbers the rows itself, from the last id (the change-log lock makes it the
- * only writer until its transaction ends), and keeps up to `keepBytes` of what it sent: after
- * the commit those COPYs are `written`, rows the relay can publish as they are.
+ * only writer until its transaction ends): no `nextval` per row, and the flush's rows are one
+ * gapless id range.
  */
 export class ChangeLogWriter {
   /**
    * Two buffers: one being filled, the other with the COPY in flight. They start small and
    * grow to what a send holds: a writer lives for one flush, often of a handful of events.
-   * A buffer kept for `written` is not filled again: a new one takes its place.
    */
   private buffers = [Buffer.allocUnsafeSlow(INITIAL_BYTES), Buffer.allocUnsafeSlow(INITIAL_BYTES)];
   private length = 0;
   private inFlight?: Promise<void>;
-  /** Whether the buffer in flight is kept. */
-  private inFlightKept = false;
   private readonly flushHi: number;
   private readonly flushLo: number;
   private nextId: number;
-  /** The first id of the buffer being filled. */
-  private bufferFirst: number;
   private readonly sendBytes: number;
-  private readonly keepBytes: number;
-  private keptBytes = 0;
-  private readonly kept: WrittenRows[] = [];
   rows = 0;
 
   constructor(
@@ -86,9 +64,8 @@ export class ChangeLogWriter {
   ) {
     this.flushHi = Math.floor(options.flushId / 2 ** 32);
     this.flushLo = options.flushId >>> 0;
-    this.nextId = this.bufferFirst = options.lastId + 1;
+    this.nextId = options.lastId + 1;
     this.sendBytes = options.sendBytes ?? SEND_BYTES;
-    this.keepBytes = options.keepBytes ?? 0;
   }
 
   /** The last id written (the last id before the writer's, while none is). */
@@ -145,14 +122,6 @@ export class ChangeLogWriter {
       await this.client.query(`SELECT setval('kpi_change_id_seq', $1)`, [this.lastId]);
   }
 
-  /**
-   * The COPYs kept, in id order: the first rows of the flush, up to `keepBytes`. Only for
-   * after the transaction has committed; their rows are then the change log's.
-   */
-  written(): readonly WrittenRows[] {
-    return this.kept;
-  }
-
   /** A text field: its UTF-8 bytes after their count. */
   private text(buf: Buffer, at: number, s: string): number {
     const n = buf.write(s, at + 4);
@@ -162,8 +131,7 @@ export class ChangeLogWriter {
 
   /**
    * The buffer being filled, grown to hold `bytes` more: by doubling, but never past a send's
-   * bytes and the row that crosses them, so that a kept COPY's memory is about its data (a
-   * 1 MB buffer doubled for its last row held 2 MB for the relay).
+   * bytes and the row that crosses them (a 1 MB buffer doubled for its last row would hold 2).
    */
   private reserve(bytes: number): Buffer {
     const buf = this.buffers[0]!;
@@ -179,16 +147,8 @@ export class ChangeLogWriter {
   /** Waits for the COPY in flight, then starts one with the buffer filled meanwhile. */
   private async send(): Promise<void> {
     await this.inFlight;
-    if (this.inFlightKept) this.buffers[1] = Buffer.allocUnsafeSlow(this.buffers[1]!.length);
     const buf = this.buffers[0]!;
-    const end = buf.writeInt16BE(-1, this.length);
-    const data = buf.subarray(0, end);
-    this.inFlightKept = this.keptBytes + end <= this.keepBytes;
-    if (this.inFlightKept) {
-      this.kept.push({ first: this.bufferFirst, last: this.nextId - 1, data });
-      this.keptBytes += end;
-    }
-    this.bufferFirst = this.nextId;
+    const data = buf.subarray(0, buf.writeInt16BE(-1, this.length));
     this.buffers.reverse();
     this.length = 0;
     const copy = this.client.query(
@@ -201,44 +161,5 @@ export class ChangeLogWriter {
     });
     // Awaited by the next send or end(); this only keeps a failure from being unhandled meanwhile.
     this.inFlight.catch(() => undefined);
-  }
-}
-
-const BAR = 0x7c;
-
-/**
- * The rows of a COPY's data that `ChangeLogWriter` sent, as the relay publishes them (the
- * same events `OutboxStore.pending` reads back; each payload a view of `data`); the inverse
- * of `add`.
- */
-export function writtenEvents(data: Buffer): PendingEvent[] {
-  const out: PendingEvent[] = [];
-  let at = COPY_HEADER.length;
-  for (;;) {
-    const fields = data.readInt16BE(at);
-    at += 2;
-    if (fields === -1) return out;
-    if (fields !== FIELDS) throw new Error(`a change-log COPY row with ${fields} fields`);
-    const id = data.readUInt32BE(at + 4) * 2 ** 32 + data.readUInt32BE(at + 8);
-    at += 12;
-    const kpiLength = data.readInt32BE(at);
-    const kpiAt = at + 4;
-    at = kpiAt + kpiLength;
-    const areaLength = data.readInt32BE(at);
-    const areaAt = at + 4;
-    at = areaAt + areaLength;
-    const periodLength = data.readInt32BE(at);
-    const periodAt = at + 4;
-    at = periodAt + periodLength + 8; // and the revision
-    const payloadLength = data.readInt32BE(at);
-    const payload = data.subarray(at + 4, at + 4 + payloadLength);
-    at += 4 + payloadLength + 12; // and the flush id
-    const key = Buffer.allocUnsafe(kpiLength + areaLength + periodLength + 2);
-    let k = data.copy(key, 0, kpiAt, kpiAt + kpiLength);
-    key[k++] = BAR;
-    k += data.copy(key, k, areaAt, areaAt + areaLength);
-    key[k++] = BAR;
-    data.copy(key, k, periodAt, periodAt + periodLength);
-    out.push({ id: String(id), key, payload });
   }
 }

@@ -5,7 +5,7 @@
  */
 import { freshDatabase } from '@app/testing';
 import type { DataSource, QueryRunner } from 'typeorm';
-import type { BytesClient } from './outbox-store.js';
+import type { CopyClient } from './change-log-writer.js';
 import { AuditStore } from './audit-store.js';
 import { createDataSource, runMigrations } from './data-source.js';
 import { KpiStore } from './kpi-store.js';
@@ -13,13 +13,13 @@ import { OutboxStore } from './outbox-store.js';
 
 let ds: DataSource;
 let q: QueryRunner;
-let client: BytesClient;
+let client: CopyClient;
 
 beforeAll(async () => {
   ds = await createDataSource(await freshDatabase('it_paging')).initialize();
   await runMigrations(ds);
   q = ds.createQueryRunner();
-  client = (await q.connect()) as BytesClient;
+  client = (await q.connect()) as CopyClient;
 });
 afterAll(async () => {
   await q?.release();
@@ -51,7 +51,18 @@ describe('paging by id', () => {
     // as the bytes the relay publishes: the key, and the event as it was written
     const [first] = await store.pending(client, '0', 1);
     expect(first!.key.toString()).toBe('MBB_SUB_P100|00001|2024-01');
+    expect(first!.id).toBe('1');
     expect(first!.payload.equals(Buffer.from('{"areaName":"Hà Nội"}'))).toBe(true);
+    // every row of a page, each its own key and payload; none past the last
+    const page = await store.pending(client, '97', 5);
+    expect(page.map((e) => [e.id, e.key.toString()])).toEqual(
+      ['98', '99', '100', '101', '102'].map((id) => [
+        id,
+        `MBB_SUB_P100|${id.padStart(5, '0')}|2024-01`,
+      ]),
+    );
+    expect(page.every((e) => e.payload.toString() === '{"areaName":"Hà Nội"}')).toBe(true);
+    expect(await store.pending(client, '120', 10)).toEqual([]);
     expect(await pageAll((after) => new KpiStore().changes(ds, after, 7))).toEqual(ids(120));
   });
 

@@ -50,7 +50,7 @@ export function hint(e: unknown, config: HubConfig, port: number): string {
   const err = e as { code?: string; name?: string; message?: string; port?: number };
   const db = new URL(config.DATABASE_URL);
   if (err.code === 'EADDRINUSE')
-    return `Port ${port} is taken by another program: stop it or choose another port (API_PORT, INGEST_PORT, AGGREGATOR_PORT).`;
+    return `Port ${port} is taken by another program: stop it or choose another port (API_PORT, INGEST_PORT, AGGREGATOR_PORT, RELAY_PORT).`;
   if (err.code === 'ECONNREFUSED' && String(err.port) === (db.port || '5432'))
     return `Nothing answers at ${db.host} (DATABASE_URL). Start the embedded one with 'npm run infra:up', or point DATABASE_URL at a running PostgreSQL.`;
   if (err.code === '28P01' || err.code === '3D000')

@@ -205,7 +205,7 @@ export class FeedSender {
   }
 }
 
-export type ServiceName = 'ingest' | 'aggregator' | 'api';
+export type ServiceName = 'ingest' | 'aggregator' | 'relay' | 'api';
 
 /** The built services (dist/) as child processes, as `npm start` runs them. */
 export class HubProcesses {
@@ -217,7 +217,12 @@ export class HubProcesses {
     basePort: number,
     private readonly logDir = join(process.cwd(), '.data', 'test', 'logs'),
   ) {
-    this.ports = { api: basePort, ingest: basePort + 1, aggregator: basePort + 2 };
+    this.ports = {
+      api: basePort,
+      ingest: basePort + 1,
+      aggregator: basePort + 2,
+      relay: basePort + 3,
+    };
     mkdirSync(this.logDir, { recursive: true });
   }
 
@@ -249,6 +254,7 @@ export class HubProcesses {
           API_PORT: String(this.ports.api),
           INGEST_PORT: String(this.ports.ingest),
           AGGREGATOR_PORT: String(this.ports.aggregator),
+          RELAY_PORT: String(this.ports.relay),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -271,6 +277,7 @@ export class HubProcesses {
 
   async startAll(): Promise<void> {
     await this.start('aggregator');
+    await this.start('relay');
     await this.start('ingest');
     await this.start('api');
   }
@@ -286,7 +293,8 @@ export class HubProcesses {
   }
 
   async stopAll(): Promise<void> {
-    for (const s of ['ingest', 'api', 'aggregator'] as const) await this.kill(s, 'SIGTERM');
+    for (const s of ['ingest', 'api', 'aggregator', 'relay'] as const)
+      await this.kill(s, 'SIGTERM');
   }
 
   async getJson<T>(service: ServiceName, path: string): Promise<T> {
@@ -317,7 +325,6 @@ export async function startTestHub(
       KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
       INGEST_GROUP: `ingest-${name}-${run}`,
       AGGREGATOR_GROUP: `aggregator-${name}-${run}`,
-      OUTBOX_POLL_MS: '50',
       LOG_LEVEL: 'warn',
       // each file's hub sees only what is sent after it started: files stay independent
       CONSUMER_START: 'latest',

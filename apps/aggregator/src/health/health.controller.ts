@@ -8,7 +8,6 @@ import type { DataSource } from 'typeorm';
 import { FeedSlicesConsumer } from '../feeds/feed-slices.consumer.js';
 import { GroupCache } from '../groups/group-cache.service.js';
 import { KpiPublisher } from '../kpis/kpi-publisher.service.js';
-import { OutboxRelay } from '../outbox/outbox-relay.service.js';
 
 /** The held state's bytes in MB, one decimal, with their total. */
 function stateMb(held: HeldBytes): Record<string, number> {
@@ -28,10 +27,9 @@ export class HealthController {
     private readonly consumer: FeedSlicesConsumer,
     private readonly publisher: KpiPublisher,
     private readonly cache: GroupCache,
-    private readonly relay: OutboxRelay,
   ) {}
 
-  /** 200 when broker, database, consumer, publisher and relay work; 503 with the reason. */
+  /** 200 when broker, database, consumer and publisher work; 503 with the reason. */
   @Get('health')
   health(): Promise<HealthReport> {
     return healthReport('aggregator', {
@@ -53,14 +51,6 @@ export class HealthController {
           groupsHeld: this.cache.held().length,
           observationsHeld: this.cache.cells(),
           stateMb: stateMb(this.cache.heldBytes()),
-        },
-      }),
-      outbox: async () => ({
-        ok: this.relay.status.lastError === null,
-        detail: {
-          ...this.relay.status,
-          backlog: await this.relay.backlog(),
-          threadHeapMb: this.relay.heapMb,
         },
       }),
     });

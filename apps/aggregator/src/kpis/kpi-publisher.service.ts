@@ -11,7 +11,6 @@ import {
 import type { DataSource } from 'typeorm';
 import { GroupCache } from '../groups/group-cache.service.js';
 import { Serial } from '../groups/serial.js';
-import { OutboxRelay } from '../outbox/outbox-relay.service.js';
 import {
   type FlushClock,
   type FlushLimits,
@@ -63,7 +62,6 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly cache: GroupCache,
     private readonly handler: PublishKpisHandler,
     private readonly serial: Serial,
-    private readonly relay: OutboxRelay,
   ) {
     this.limits = {
       quietMs: config.KPI_FLUSH_QUIET_MS,
@@ -166,15 +164,12 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
       const registry = await this.registry.load(this.ds);
       for (const g of groups) {
         if (this.stopped) return;
-        // An instance whose relay does not lead keeps no COPYs: that relay would drop them.
-        const handOver = this.relay.status.leader;
-        const r = await this.serial.run(() => this.handler.publish(g, registry, { handOver }));
+        const r = await this.serial.run(() => this.handler.publish(g, registry));
         this.status.flushes++;
         this.status.events += r.events;
         this.status.lastFlushAt = new Date().toISOString();
         this.observe(Date.now());
         if (r.events > 0) {
-          this.relay.committed(r.written ?? []);
           this.log.debug?.(
             `group ${g}: ${r.evaluated} key(s) evaluated, ${r.events} event(s)` +
               (r.ms

@@ -6,10 +6,10 @@ import {
   type CopyClient,
   DATA_SOURCE,
   KpiStore,
+  OutboxStore,
   SliceStore,
   TargetStore,
   serializeKpiEvent,
-  type WrittenRows,
 } from '@app/database';
 import { METRICS } from '@app/service';
 import { Inject, Injectable } from '@nestjs/common';
@@ -23,8 +23,6 @@ export interface PublishResult {
   readonly group: string;
   readonly evaluated: number;
   readonly events: number;
-  /** The rows written, as sent, up to HAND_OVER_BYTES: for the relay, once committed. */
-  readonly written?: readonly WrittenRows[];
   /** Where the time went, ms: evaluating keys, building events, waiting for their writes. */
   readonly ms?: {
     readonly compute: number;
@@ -35,24 +33,12 @@ export interface PublishResult {
   };
 }
 
-/**
- * Up to how many bytes of a flush's COPYs go to the relay in memory once it commits (the rest
- * the relay reads back from the change log): the largest groups' flushes of a backfill
- * write 40-70 MB.
- */
-const HAND_OVER_BYTES = 32 << 20;
-
 /** Keys evaluated per round between heartbeats. */
 const CHUNK = 500;
 
 export interface PublishOptions {
   /** Called between rounds of keys. */
   readonly heartbeat?: () => Promise<void>;
-  /**
-   * Whether to keep the COPYs sent for the relay (`written`): only this instance's relay, if
-   * it leads, can use them. Default true.
-   */
-  readonly handOver?: boolean;
 }
 
 /**
@@ -61,8 +47,8 @@ export interface PublishOptions {
  * (`kpi_change`, which is also the outbox; the `kpi_value` view reads its latest revision per
  * key) tagged with this flush, so a key gets at most one event per flush;
  * the audit log learns which keys each exchange changed; the group's published sequence
- * catches up with its applied one. Only after the commit does the in-memory state record the
- * keys as published.
+ * catches up with its applied one; the relay (its own service) is notified on commit. Only
+ * after the commit does the in-memory state record the keys as published.
  */
 @Injectable()
 export class PublishKpisHandler {
@@ -70,6 +56,7 @@ export class PublishKpisHandler {
   private readonly kpis = new KpiStore();
   private readonly targets = new TargetStore();
   private readonly audit = new AuditStore();
+  private readonly outbox = new OutboxStore();
 
   constructor(
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
@@ -80,7 +67,7 @@ export class PublishKpisHandler {
   async publish(
     group: string,
     registry: SourceRegistry,
-    { heartbeat, handOver = true }: PublishOptions = {},
+    { heartbeat }: PublishOptions = {},
   ): Promise<PublishResult> {
     const began = process.hrtime.bigint();
     const q = this.ds.createQueryRunner();
@@ -118,9 +105,7 @@ export class PublishKpisHandler {
         if (next.done) break;
         const changes = next.value;
         t = performance.now();
-        writer ??= await this.kpis.openChangeLog(q, client, {
-          keepBytes: handOver ? HAND_OVER_BYTES : 0,
-        });
+        writer ??= await this.kpis.openChangeLog(q, client);
         for (const c of changes) {
           const r = storedRevision(c, this.ctx.units, now);
           const payload = serializeKpiEvent(
@@ -148,6 +133,7 @@ export class PublishKpisHandler {
         [...attribution].map(([exchangeId, a]) => ({ exchangeId, count: a.count, keys: a.keys })),
       );
       await this.slices.setPublished(q, group, v.applied);
+      if (flush.changes > 0) await this.outbox.notify(q);
       await q.commitTransaction();
       ms.total = Number(process.hrtime.bigint() - began) / 1e6;
     } catch (e) {
@@ -164,7 +150,6 @@ export class PublishKpisHandler {
       group,
       evaluated: flush.evaluated,
       events: flush.changes,
-      written: writer?.written() ?? [],
       ms,
     };
   }

@@ -39,6 +39,7 @@ export class OpsController {
     const urls = {
       ingest: c.INGEST_URL ?? `http://127.0.0.1:${c.INGEST_PORT}`,
       aggregator: c.AGGREGATOR_URL ?? `http://127.0.0.1:${c.AGGREGATOR_PORT}`,
+      relay: c.RELAY_URL ?? `http://127.0.0.1:${c.RELAY_PORT}`,
       api: `http://127.0.0.1:${c.API_PORT}`,
     };
     const services = await Promise.all(

@@ -1,34 +1,25 @@
-// Single files, not the libs' indexes: this runs on the relay thread, whose heap would
-// otherwise hold TypeORM and the feed DTOs too (see relay.worker.ts).
-import { MAX_REQUEST_BYTES, TOPICS } from '@app/contract/src/topics.js';
-import {
-  type BytesClient,
-  OutboxStore,
-  type PendingEvent,
-  type Sql,
-} from '@app/database/src/outbox-store.js';
-import { type WrittenRows, writtenEvents } from '@app/database/src/change-log-writer.js';
-import { sendInChunks } from '@app/kafka/src/kafka-client.js';
+import { MAX_REQUEST_BYTES, TOPICS } from '@app/contract';
+import { type CopyClient, OutboxStore, type PendingEvent, type Sql } from '@app/database';
+import { sendInChunks } from '@app/kafka';
 import { Logger } from '@nestjs/common';
 import type { Producer } from 'kafkajs';
 
 const BATCH = 2_000;
-/** Up to how many bytes of committed rows wait in memory; beyond, they are read back. */
-const HANDED_BYTES = 32 << 20;
 
 export interface RelayStatus {
   leader: boolean;
   published: number;
-  /** Of those, the events handed over in memory by the flushes that wrote them. */
-  handedOver: number;
   lastPublishAt: string | null;
   lastError: string | null;
 }
 
-/** A database session the relay holds its lock on: connected anew after an error. */
+/**
+ * A database session the relay holds its lock on, listening to the flushes' notifications
+ * (OutboxStore.listen; each calls `wake`): connected anew after an error.
+ */
 export interface RelaySession extends Sql {
   /** The same session's client, for reading events as bytes. */
-  readonly client: BytesClient;
+  readonly client: CopyClient;
   close(): Promise<void>;
 }
 
@@ -36,8 +27,8 @@ export interface RelaySession extends Sql {
  * Publishes the change log (the outbox) to `lgsp.kpi.v1` in id order, in batches (the next
  * read while one is sent), with an idempotent producer, and then moves its position past
  * them: at least once, never out of order per key. One relay runs at a time across instances
- * (a Postgres session lock), which keeps revisions in order on the compacted topic. No Nest
- * here: it runs on its own thread.
+ * (a Postgres session lock), which keeps revisions in order on the compacted topic. A flush's
+ * commit wakes it (LISTEN/NOTIFY); it also looks every `pollMs`.
  */
 export class RelayLoop {
   private readonly log = new Logger('OutboxRelay');
@@ -46,13 +37,9 @@ export class RelayLoop {
   private done?: Promise<void>;
   private wakeUp?: () => void;
   private pendingWake = false;
-  /** Committed rows handed over, in id order, and their bytes. */
-  private handed: WrittenRows[] = [];
-  private handedBytes = 0;
   readonly status: RelayStatus = {
     leader: false,
     published: 0,
-    handedOver: 0,
     lastPublishAt: null,
     lastError: null,
   };
@@ -72,46 +59,6 @@ export class RelayLoop {
     this.stopped = true;
     this.wake();
     await this.done;
-  }
-
-  /**
-   * A flush committed these rows (as its COPYs sent them): publish them without reading them
-   * back, if they follow on from what was published. Kept only by the leader, and up to
-   * HANDED_BYTES; what is not kept is read from the change log as before.
-   */
-  handOver(rows: readonly WrittenRows[]): void {
-    for (const r of rows) {
-      if (!this.status.leader || this.handedBytes + r.data.length > HANDED_BYTES) break;
-      const tail = this.handed.at(-1);
-      if (tail && r.first <= tail.last) break;
-      this.handed.push(r);
-      this.handedBytes += r.data.length;
-    }
-    this.wake();
-  }
-
-  /**
-   * The events handed over that follow `position`, up to a batch of whole COPYs (none when
-   * the next handed over does not follow on: another instance's flush, or rows not kept,
-   * come between, and are read from the change log); drops those published already, wholly or in part.
-   */
-  private takeHanded(position: number): PendingEvent[] | undefined {
-    // Published already, or in part (read back while it was handed over): read the rest.
-    while (this.handed.length && this.handed[0]!.first <= position) this.drop();
-    let next = position + 1;
-    const out: PendingEvent[] = [];
-    while (this.handed.length && this.handed[0]!.first === next && out.length < BATCH) {
-      const r = this.drop();
-      for (const e of writtenEvents(r.data)) out.push(e);
-      next = r.last + 1;
-    }
-    return out.length ? out : undefined;
-  }
-
-  private drop(): WrittenRows {
-    const r = this.handed.shift()!;
-    this.handedBytes -= r.data.length;
-    return r;
   }
 
   /** New events were committed: publish without waiting for the next poll. */
@@ -138,12 +85,7 @@ export class RelayLoop {
           position = undefined;
         }
         position ??= await this.store.position(q);
-        const handed = this.takeHanded(Number(position));
-        // Read back up to what was handed over, if that is further on.
-        const upTo = this.handed.length ? this.handed[0]!.first - Number(position) - 1 : BATCH;
-        const pending =
-          handed ??
-          (await (prefetched ?? this.store.pending(q.client, position, Math.min(upTo, BATCH))));
+        const pending = await (prefetched ?? this.store.pending(q.client, position, BATCH));
         prefetched = undefined;
         if (pending.length === 0) {
           this.onPublished(0, 0);
@@ -151,7 +93,7 @@ export class RelayLoop {
           continue;
         }
         const last = pending.at(-1)!.id;
-        if (!handed && pending.length === BATCH && !this.handed.length) {
+        if (pending.length === BATCH) {
           prefetched = this.store.pending(q.client, last, BATCH);
           prefetched.catch(() => undefined); // awaited on the next round, or dropped on an error
         }
@@ -163,20 +105,12 @@ export class RelayLoop {
         position = last;
         await this.store.advance(q, position);
         this.status.published += pending.length;
-        if (handed) this.status.handedOver += pending.length;
         this.status.lastPublishAt = new Date().toISOString();
         this.status.lastError = null;
-        // Handed over: the backlog is what waits in memory (a query per COPY would cost more).
-        const backlog = handed
-          ? this.handed.reduce((n, r) => n + r.last - r.first + 1, 0)
-          : pending.length < BATCH
-            ? 0
-            : await this.store.backlog(q);
+        const backlog = pending.length < BATCH ? 0 : await this.store.backlog(q);
         this.onPublished(pending.length, backlog);
       } catch (e) {
         prefetched = undefined;
-        // Read back from the change log once it leads again.
-        while (this.handed.length) this.drop();
         this.status.lastError = (e as Error).message;
         this.log.error(`outbox relay: ${this.status.lastError}; retrying in 1 s`);
         this.status.leader = false;

@@ -1,0 +1,4 @@
+import { runService } from '@app/service';
+import { RelayModule } from './relay.module.js';
+
+await runService('relay', RelayModule, (c) => c.RELAY_PORT);
