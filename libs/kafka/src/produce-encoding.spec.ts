@@ -20,6 +20,24 @@ const encodeUncompressed = require('kafkajs/src/protocol/recordBatch/v0/encodeUn
   args: object,
 ) => { buffer: Buffer } | undefined;
 const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C') as (b: Buffer) => number;
+interface Encoder {
+  readonly buffer: Buffer;
+  writeInt32(n: number): Encoder;
+  writeBytes(b: Buffer): Encoder;
+  writeArray(a: Encoder[]): Encoder;
+  writeEncoderArray(a: Encoder[]): Encoder;
+}
+const Encoder = require('kafkajs/src/protocol/encoder') as new (size?: number) => Encoder;
+const frame = require('kafkajs/src/protocol/request') as (args: {
+  correlationId: number;
+  clientId: string;
+  request: { apiKey: number; apiVersion: number; encode(): Promise<Encoder> };
+}) => Promise<Encoder>;
+const int32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n);
+  return b;
+};
 
 const NOW = 1_764_640_000_123;
 
@@ -101,6 +119,39 @@ describe("kafkajs' patched produce encoding", () => {
       expect(fast.length).toBe(general.length);
       expect(fast.equals(general)).toBe(true);
     }
+  });
+
+  it('frames a request as its size, header and payload in one buffer, and appends encoders as their bytes', async () => {
+    // The patch reserves room for a list of encoders at once and writes a request's size in
+    // front of it instead of copying the request behind it.
+    const parts = Array.from({ length: 12 }, (_, i) =>
+      new Encoder().writeBytes(randomBytes(1 + i * 9_000)),
+    );
+    const bytes = Buffer.concat(parts.map((p) => p.buffer));
+    expect(new Encoder().writeArray(parts).buffer.equals(Buffer.concat([int32(12), bytes]))).toBe(
+      true,
+    );
+    expect(
+      new Encoder()
+        .writeInt32(7)
+        .writeEncoderArray(parts)
+        .buffer.equals(Buffer.concat([int32(7), bytes])),
+    ).toBe(true);
+
+    const payload = new Encoder().writeArray(parts);
+    const framed = await frame({
+      correlationId: 42,
+      clientId: 'lgsp-hub-relay',
+      request: { apiKey: 0, apiVersion: 3, encode: () => Promise.resolve(payload) },
+    });
+    const header = Buffer.alloc(10);
+    header.writeInt16BE(0, 0); // Produce
+    header.writeInt16BE(3, 2);
+    header.writeInt32BE(42, 4);
+    header.writeInt16BE('lgsp-hub-relay'.length, 8);
+    const body = Buffer.concat([header, Buffer.from('lgsp-hub-relay'), payload.buffer]);
+    expect(framed.buffer.readInt32BE(0)).toBe(body.length);
+    expect(framed.buffer.subarray(4).equals(body)).toBe(true);
   });
 
   it('computes CRC32C as the bytewise definition does, for every length', () => {
