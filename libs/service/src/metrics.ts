@@ -8,6 +8,17 @@ function once<T>(name: string, make: () => T): T {
   return (register.getSingleMetric(name) as T | undefined) ?? make();
 }
 
+/** What `lgsp_aggregation_state_bytes` reports, read when the metrics are scraped. */
+let heldState: (() => Readonly<Record<string, number>>) | undefined;
+
+/**
+ * Has `lgsp_aggregation_state_bytes` read the held state's bytes, by part, at each scrape:
+ * counting them walks every group's arrays, too much to do on each publishing round.
+ */
+export function reportHeldState(read: () => Readonly<Record<string, number>>): void {
+  heldState = read;
+}
+
 /** The hub's metrics; every service exposes the ones it moves at `GET /metrics`. */
 export const METRICS = {
   feedsConsumed: once(
@@ -144,6 +155,10 @@ export const METRICS = {
         name: 'lgsp_aggregation_state_bytes',
         help: "Bytes of the held aggregation groups' typed arrays, by part (observations, itemSets, published, dirty, pending)",
         labelNames: ['part'],
+        collect() {
+          for (const [part, bytes] of Object.entries(heldState?.() ?? {}))
+            this.set({ part }, bytes);
+        },
       }),
   ),
   groupLoads: once(

@@ -1,7 +1,7 @@
 import { GroupState, type HeldBytes, type SliceInput, noHeldBytes } from '@app/aggregation';
 import { FEED_SLICE_SCHEMA, type FeedSlice } from '@app/contract';
 import { type GroupVersion, KpiStore, SliceStore } from '@app/database';
-import { METRICS } from '@app/service';
+import { METRICS, reportHeldState } from '@app/service';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { QueryRunner } from 'typeorm';
 import { AGGREGATOR_CONTEXT, type AggregatorContext } from '../aggregator.tokens.js';
@@ -54,7 +54,9 @@ export class GroupCache {
   private readonly slices = new SliceStore();
   private readonly kpis = new KpiStore();
 
-  constructor(@Inject(AGGREGATOR_CONTEXT) private readonly ctx: AggregatorContext) {}
+  constructor(@Inject(AGGREGATOR_CONTEXT) private readonly ctx: AggregatorContext) {
+    reportHeldState(() => ({ ...this.heldBytes() }));
+  }
 
   /** The group as stored at `version`; call with the group's row locked. */
   async current(q: QueryRunner, group: string, version: GroupVersion): Promise<GroupState> {

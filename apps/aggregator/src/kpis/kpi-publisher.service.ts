@@ -91,12 +91,10 @@ export class KpiPublisher implements OnApplicationBootstrap, BeforeApplicationSh
     this.kick();
   }
 
-  /** The dirty groups, into the gauges (how many, the age of the oldest change), and the held state's bytes. */
+  /** The dirty groups, into the gauges (how many, the age of the oldest change). */
   private observe(now: number): { code: string; dirtySince: number }[] {
     const dirty = this.cache.dirty().map((s) => ({ code: s.code, dirtySince: s.dirtySince! }));
     METRICS.dirtyGroups.set(dirty.length);
-    for (const [part, bytes] of Object.entries(this.cache.heldBytes()))
-      METRICS.stateBytes.set({ part }, bytes);
     const oldest = dirty.reduce((m, g) => Math.min(m, g.dirtySince), now);
     METRICS.unpublishedAge.set((now - oldest) / 1000);
     return dirty;
