@@ -12,6 +12,7 @@
  * Uses DATABASE_URL, or the test profile's PostgreSQL (127.0.0.1:54339).
  */
 import pg from 'pg';
+import { backfill } from '../workload.mjs';
 import { GroupLayouts } from '../../dist/libs/aggregation/src/index.js';
 import { AdminUnits, SourceRegistry } from '../../dist/libs/catalogue/src/index.js';
 import { sliceFeed } from '../../dist/libs/contract/src/index.js';
@@ -43,67 +44,17 @@ const cache = new GroupCache(ctx);
 const applier = new ApplySlicesHandler(ds, cache);
 const publisher = new PublishKpisHandler(ds, ctx, cache);
 
-const communes = units
-  .all('2008')
-  .filter((u) => u.level === 'commune' && u.province === province)
-  .map((u) => u.code);
-let s = 1;
-const r = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-const feed = (source, period, obs, id) => ({
-  schema: 'lgsp.accepted-feed.v1',
-  source,
-  feedId: id,
-  sentAt: `${period.slice(0, 4)}-12-01T00:00:00.000Z`,
-  period,
-  status: 'actual',
-  observations: obs,
-  receivedAt: new Date().toISOString(),
-  origin: { channel: 'kafka' },
-});
-const feeds = [
-  feed(
-    'gso',
-    '2024',
-    communes.flatMap((a) => [
-      { area: a, measure: 'population', value: 5000 },
-      { area: a, measure: 'households', value: 1000 },
-      { area: a, measure: 'villages_total', value: 3 },
-    ]),
-    'gso',
-  ),
-];
-const COUNTS = [
-  'mobile_subscriptions',
-  'mbb_subscriptions',
-  'smartphone_subscriptions',
-  'fbb_subscriptions',
-  'ftth_household_subscriptions',
-];
-for (let m = 1; m <= 12; m++)
-  for (const op of ['viettel', 'vnpt', 'mobifone', 'vietnamobile'])
-    for (let i = 0, part = 0; i < communes.length; i += 140, part++) {
-      const period = `2024-${String(m).padStart(2, '0')}`;
-      feeds.push(
-        feed(
-          op,
-          period,
-          communes.slice(i, i + 140).flatMap((a) => [
-            ...COUNTS.map((measure) => ({ area: a, measure, value: Math.floor(r() * 3000) })),
-            {
-              area: a,
-              measure: 'villages_mbb_covered',
-              items: [1, 2, 3].filter(() => r() < 0.7).map((v) => `${a}-${v}`),
-            },
-            {
-              area: a,
-              measure: 'bts_sites',
-              items: [1, 2].filter(() => r() < 0.6).map((v) => `S${a}-${v}`),
-            },
-          ]),
-          `${op}-${period}-${part}`,
-        ),
-      );
-    }
+// The bench's feeds (bench/workload.mjs) for this province, as the ingest accepts them.
+const feeds = backfill(units, [province], 'prof')
+  .buildFeeds()
+  .map((f) => ({
+    ...f,
+    schema: 'lgsp.accepted-feed.v1',
+    sentAt: new Date(f.sentAt).toISOString(),
+    status: 'actual',
+    receivedAt: new Date().toISOString(),
+    origin: { channel: 'kafka' },
+  }));
 const records = feeds
   .flatMap((f) => sliceFeed(f, units))
   .map((slice) => ({ slice, payload: JSON.stringify(slice) }));
