@@ -1,7 +1,7 @@
 /**
- * The change log is written with COPY, a buffer at a time, one COPY in flight: every row must
- * arrive once, in order, byte for byte, whatever its text holds, and a refused COPY must fail
- * the caller's transaction, not vanish.
+ * The change log is written with one COPY per writer, a buffer at a time, each written to the
+ * socket while the next fills: every row must arrive once, in order, byte for byte, whatever
+ * its text holds, and a refused COPY must fail the caller's transaction, not vanish.
  */
 import { freshDatabase } from '@app/testing';
 import type { PoolClient } from 'pg';
@@ -33,9 +33,9 @@ const stored = (): Promise<
   );
 
 describe('ChangeLogWriter', () => {
-  it('stores 5,000 rows in the order added, over many COPYs, with their flush id', async () => {
+  it('stores 5,000 rows in the order added, over many writes, with their flush id', async () => {
     await q.startTransaction();
-    // 16 kB per COPY: about 70 statements for these rows, each sent while the next fills.
+    // 16 kB per write: about 70 for these rows, each sent while the next fills.
     const w = new ChangeLogWriter(client, { flushId: 42, lastId: 0, sendBytes: 16_384 });
     for (let i = 0; i < 5_000; i++) {
       const payload = JSON.stringify({ i, areaName: 'Hà Nội', pad: 'x'.repeat(i % 300) });
@@ -57,14 +57,18 @@ describe('ChangeLogWriter', () => {
     });
   });
 
-  it('grows its buffers from 64 kB to the 1 MB it sends at a time: 3,000 events of 1 kB', async () => {
+  it('grows its buffers from 64 kB to the 1 MB it sends at a time, and fills them again once written: 20,000 events of 1 kB', async () => {
     const w = new ChangeLogWriter(client, { flushId: 9, lastId: 0 });
-    const payload = (i: number): string => JSON.stringify({ i, pad: 'Hà Nội '.repeat(140) });
-    for (let i = 0; i < 3_000; i++) await w.add('FBB_SUB_P100', String(i), '2024', 1, payload(i));
+    // Each row's text differs from its neighbours', so a buffer filled again before the
+    // socket had taken all of it would show as rows of the wrong text.
+    const payload = (i: number): string =>
+      JSON.stringify({ i, pad: `${i % 7 ? 'Hà Nội' : 'Đắk Lắk'} `.repeat(120 + (i % 40)) });
+    for (let i = 0; i < 20_000; i++) await w.add('FBB_SUB_P100', String(i), '2024', 1, payload(i));
     await w.end();
     const rows = await stored();
-    expect(rows).toHaveLength(3_000);
-    expect(rows.every((r, i) => r.payload === payload(i) && r.area === String(i))).toBe(true);
+    expect(rows).toHaveLength(20_000);
+    const wrong = rows.filter((r, i) => r.payload !== payload(i) || r.area !== String(i));
+    expect(wrong.map((r) => r.area)).toEqual([]);
   });
 
   it('keeps backslashes, tabs, line breaks and every script of the text as they were', async () => {
@@ -98,9 +102,31 @@ describe('ChangeLogWriter', () => {
     expect(await stored()).toEqual([]);
   });
 
-  it('numbers its rows after the last id, across COPYs, and moves the id sequence past them', async () => {
+  it('reports a row refused mid-stream at a later write or at the end, and stores none', async () => {
     await q.startTransaction();
-    // 8 kB per COPY: some 30 COPYs for these rows.
+    const w = new ChangeLogWriter(client, { flushId: 8, lastId: 0, sendBytes: 1_024 });
+    const write = async (): Promise<void> => {
+      await w.add('MBB_SUB_P100', '01', '2024', 1, '{}');
+      await w.add('MBB_SUB_P100', '01', '2024', 1, '{}');
+      // Hundreds of writes after the refused row: none may hang or hide why the COPY failed.
+      for (let i = 0; i < 2_000; i++)
+        await w.add(
+          'MBB_SUB_P100',
+          String(i),
+          '2024',
+          2,
+          JSON.stringify({ i, pad: 'x'.repeat(200) }),
+        );
+      await w.end();
+    };
+    await expect(write()).rejects.toThrow(/duplicate key value violates unique constraint/);
+    await q.rollbackTransaction();
+    expect(await stored()).toEqual([]);
+  });
+
+  it('numbers its rows after the last id, across writes, and moves the id sequence past them', async () => {
+    await q.startTransaction();
+    // 8 kB per write: some 30 for these rows.
     const w = new ChangeLogWriter(client, { flushId: 5, lastId: 1_000, sendBytes: 8_192 });
     for (let i = 0; i < 300; i++)
       await w.add('FBB_SUB_P100', `7${i}`, '2024-Q2', 1 + (i % 2), `{"i":${i},"n":"Hồ Chí Minh"}`);
@@ -118,7 +144,7 @@ describe('ChangeLogWriter', () => {
     );
     expect(next!.id).toBe('1301');
 
-    // every row as added, across the COPYs' boundaries
+    // every row as added, across the writes' boundaries
     expect(rows.map((r) => [r.key, r.payload])).toEqual(
       Array.from({ length: 300 }, (_, i) => [
         `FBB_SUB_P100|7${i}|2024-Q2`,

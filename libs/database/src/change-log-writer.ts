@@ -1,12 +1,15 @@
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import type { Writable } from 'node:stream';
 
 /** The part of a pg client a COPY needs. */
 export type CopyClient = Pick<PoolClient, 'query'>;
 
-/** Bytes of encoded rows per COPY: large enough to amortise a statement, small enough to pipeline. */
+/** Bytes of encoded rows per write to the COPY: few writes, and little held by the writer. */
 const SEND_BYTES = 1 << 20;
 const INITIAL_BYTES = 64 << 10;
+/** A sent buffer this large is free once its write is reported done (see `send`). */
+const REUSABLE_BYTES = 256 << 10;
 
 /** COPY's binary format: signature, flags, header extension length; and the trailer. */
 const COPY_HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
@@ -21,11 +24,11 @@ export interface ChangeLogWriterOptions {
   readonly flushId: number;
   /**
    * The change log's last id, read under the change-log lock (`KpiStore.lastChangeId`;
-   * `KpiStore.openChangeLog` does both): the rows take the ids after it, so that each COPY's
+   * `KpiStore.openChangeLog` does both): the rows take the ids after it, so that the COPY's
    * rows are a known, gapless range.
    */
   readonly lastId: number;
-  /** Bytes per COPY. */
+  /** Bytes per write to the COPY. */
   readonly sendBytes?: number;
 }
 
@@ -36,9 +39,16 @@ export interface ChangeLogWriterOptions {
  * into the change log's table, PostgreSQL took 1.4-1.8 s for the binary format against
  * 2.2-2.5 s for text. Each row is encoded into a buffer as it is added, so an event's JSON
  * lives only until it is encoded (a flush writes millions in a backfill; strings kept until a
- * statement returns are what the garbage collector copies and promotes). A buffer goes out
- * as one COPY once it holds about 1 MB, and the next fills while PostgreSQL takes it: at most
- * one COPY in flight, on the caller's transaction.
+ * statement returns are what the garbage collector copies and promotes).
+ *
+ * One COPY per writer, on the caller's transaction, opened with the first full buffer: each
+ * buffer of about 1 MB is written to the socket as it fills, while the next fills, so that
+ * PostgreSQL takes in rows while the caller builds more. (A COPY per buffer waited for its
+ * CopyInResponse, which the event loop only reads once the caller stops building: PostgreSQL
+ * sat idle while the next buffer filled, and the caller then waited for it to catch up.)
+ *
+ * Until `end()` returns, the client is the COPY's: a query sent on it meanwhile would wait
+ * behind the COPY, and the COPY for it.
  *
  * The writer numbers the rows itself, from the last id (the change-log lock makes it the
  * only writer until its transaction ends): no `nextval` per row, and the flush's rows are one
@@ -46,12 +56,18 @@ export interface ChangeLogWriterOptions {
  */
 export class ChangeLogWriter {
   /**
-   * Two buffers: one being filled, the other with the COPY in flight. They start small and
-   * grow to what a send holds: a writer lives for one flush, often of a handful of events.
+   * Two buffers: one being filled, the other last sent. They start small and grow to what a
+   * send holds: a writer lives for one flush, often of a handful of events.
    */
   private buffers = [Buffer.allocUnsafeSlow(INITIAL_BYTES), Buffer.allocUnsafeSlow(INITIAL_BYTES)];
+  /** Bytes of the buffer last sent (none yet: it is free). */
+  private sentBytes = Infinity;
   private length = 0;
-  private inFlight?: Promise<void>;
+  /** The COPY, once the first buffer is sent; its end (all rows in the table) or its error. */
+  private copy?: { stream: Writable; done: Promise<void>; error?: Error };
+  /** The last buffer's write: the next waits for it, so at most two are held at a time. */
+  private writing?: Promise<void>;
+  private headerWritten = false;
   private readonly flushHi: number;
   private readonly flushLo: number;
   private nextId: number;
@@ -75,8 +91,8 @@ export class ChangeLogWriter {
 
   /**
    * Adds one revision; `payload` is its event as compact JSON (`serializeKpiEvent`). Once the
-   * buffer is full this sends it and returns the wait for the previous COPY: await it before
-   * the next add.
+   * buffer is full this sends it and returns the wait for the buffer sent before it to be on
+   * the socket: await it before the next add.
    */
   add(
     kpi: string,
@@ -88,9 +104,12 @@ export class ChangeLogWriter {
     // UTF-16 code units to UTF-8: at most 3 bytes each.
     const most =
       FIXED_BYTES + (kpi.length + area.length + period.length + payload.length) * 3 + COPY_TRAILER;
-    const buf = this.reserve(this.length === 0 ? COPY_HEADER.length + most : most);
+    const buf = this.reserve(this.headerWritten ? most : COPY_HEADER.length + most);
     let at = this.length;
-    if (at === 0) at += COPY_HEADER.copy(buf, 0);
+    if (!this.headerWritten) {
+      at += COPY_HEADER.copy(buf, at);
+      this.headerWritten = true;
+    }
     const id = this.nextId++;
     at = buf.writeInt16BE(FIELDS, at);
     at = buf.writeInt32BE(8, at);
@@ -107,19 +126,21 @@ export class ChangeLogWriter {
     at = buf.writeUInt32BE(this.flushLo, at);
     this.length = at;
     this.rows++;
-    return this.length >= this.sendBytes ? this.send() : undefined;
+    return this.length >= this.sendBytes ? this.send(false) : undefined;
   }
 
   /**
-   * Sends what is buffered and waits until every row is in the table (of the transaction);
-   * moves the id sequence past the rows, for anything that inserts with the column's default.
+   * Sends what is buffered, ends the COPY and waits until every row is in the table (of the
+   * transaction); moves the id sequence past the rows, for anything that inserts with the
+   * column's default.
    */
   async end(): Promise<void> {
-    if (this.length > 0) await this.send();
-    await this.inFlight;
-    this.inFlight = undefined;
-    if (this.rows > 0)
-      await this.client.query(`SELECT setval('kpi_change_id_seq', $1)`, [this.lastId]);
+    if (this.rows === 0) return;
+    await this.send(true);
+    const copy = this.copy!;
+    copy.stream.end();
+    await copy.done;
+    await this.client.query(`SELECT setval('kpi_change_id_seq', $1)`, [this.lastId]);
   }
 
   /** A text field: its UTF-8 bytes after their count. */
@@ -144,22 +165,50 @@ export class ChangeLogWriter {
     return (this.buffers[0] = grown);
   }
 
-  /** Waits for the COPY in flight, then starts one with the buffer filled meanwhile. */
-  private async send(): Promise<void> {
-    await this.inFlight;
-    const buf = this.buffers[0]!;
-    const data = buf.subarray(0, buf.writeInt16BE(-1, this.length));
-    this.buffers.reverse();
-    this.length = 0;
-    const copy = this.client.query(
-      copyFrom(`COPY kpi_change (${COLUMNS}) FROM STDIN (FORMAT binary)`),
-    );
-    this.inFlight = new Promise<void>((resolve, reject) => {
-      copy.on('error', reject);
-      copy.on('finish', resolve);
-      copy.end(data);
+  /**
+   * Waits until the buffer sent before is taken by the socket, then writes the one filled
+   * meanwhile to the COPY, opening it the first time, and fills the other next; `last` ends
+   * the rows with COPY's trailer.
+   */
+  private async send(last: boolean): Promise<void> {
+    // A write fails once the COPY has: report why the COPY failed.
+    await this.writing?.catch((e: unknown) => {
+      throw this.copy?.error ?? e;
     });
-    // Awaited by the next send or end(); this only keeps a failure from being unhandled meanwhile.
-    this.inFlight.catch(() => undefined);
+    const copy = (this.copy ??= this.open());
+    if (copy.error) throw copy.error;
+    const [buf, sent] = this.buffers as [Buffer<ArrayBuffer>, Buffer<ArrayBuffer>];
+    const data = buf.subarray(0, last ? buf.writeInt16BE(-1, this.length) : this.length);
+    // The buffer sent before is filled again only if the socket holds none of it: its write
+    // was reported done once all of it was handed to the kernel, which a socket guarantees for
+    // a write larger than its high-water mark (16 kB in Node 20, 64 kB in 22), and not for a
+    // smaller one. (A new 1 MB buffer per send cost the aggregator 5 s of page faults per
+    // backfill under its mmap threshold: bench/profile/apply-one-province.mjs, ADR 0010.)
+    const reusable = this.sentBytes >= REUSABLE_BYTES;
+    this.buffers = [reusable ? sent : Buffer.allocUnsafeSlow(sent.length), buf];
+    this.sentBytes = data.length;
+    this.length = 0;
+    this.writing = new Promise<void>((resolve, reject) =>
+      copy.stream.write(data, (e) => (e ? reject(e) : resolve())),
+    );
+    // Awaited by the next send; this only keeps a failure from being unhandled meanwhile (the
+    // COPY's own promise reports it).
+    this.writing.catch(() => undefined);
+  }
+
+  private open(): NonNullable<ChangeLogWriter['copy']> {
+    const stream = this.client.query(
+      copyFrom(`COPY kpi_change (${COLUMNS}) FROM STDIN (FORMAT binary)`),
+    ) as unknown as Writable;
+    const copy: NonNullable<ChangeLogWriter['copy']> = {
+      stream,
+      done: new Promise<void>((resolve, reject) => {
+        stream.on('error', (e: Error) => reject((copy.error ??= e)));
+        stream.on('finish', resolve);
+      }),
+    };
+    // Awaited by end(); a write after a failure throws the failure.
+    copy.done.catch(() => undefined);
+    return copy;
   }
 }
