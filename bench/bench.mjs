@@ -272,7 +272,9 @@ async function fromRunStart(groupId, topic, starts) {
 
 /**
  * Watches lgsp.kpi.v1 from now on for events whose inputs name feeds in `sentAt` (feed id ->
- * time produced), and records each such feed's latency once, in `latencies`.
+ * time produced), and records each such feed's latency once, in `latencies`, and in `steps`
+ * when (ms after it was produced) its event was computed (`computedAt`) and published (the
+ * record's timestamp, set by the relay's producer).
  */
 async function watchLatencies(groupId) {
   const consumer = kafka.consumer({ groupId });
@@ -280,14 +282,22 @@ async function watchLatencies(groupId) {
   await consumer.subscribe({ topic: 'lgsp.kpi.v1', fromBeginning: false });
   const sentAt = new Map();
   const latencies = [];
+  const steps = new Map();
   let joined = false;
   consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
   await consumer.run({
     eachMessage: async ({ message }) => {
-      for (const i of JSON.parse(message.value.toString()).inputs ?? []) {
+      const e = JSON.parse(message.value.toString());
+      for (const i of e.inputs ?? []) {
         const t = sentAt.get(i.feedId);
         if (t !== undefined) {
-          latencies.push(Date.now() - t);
+          const total = Date.now() - t;
+          latencies.push(total);
+          steps.set(i.feedId, {
+            total,
+            computed: Date.parse(e.computedAt) - t,
+            published: Number(message.timestamp) - t,
+          });
           sentAt.delete(i.feedId);
         }
       }
@@ -295,7 +305,7 @@ async function watchLatencies(groupId) {
   });
   while (!joined) await sleep(100);
   await sleep(2_000);
-  return { sentAt, latencies, stop: () => consumer.disconnect() };
+  return { sentAt, latencies, steps, stop: () => consumer.disconnect() };
 }
 
 try {
@@ -456,7 +466,8 @@ try {
 
   // (c) freshness at a steady low load: 2 feeds/s for 50 s, a new value for one commune each.
   // 100 feeds, so that the p99 (nearest rank) is the second largest latency, not the largest.
-  const { sentAt, latencies, stop: stopFresh } = await watchLatencies(`fresh-${run}`);
+  const { sentAt, latencies, steps, stop: stopFresh } = await watchLatencies(`fresh-${run}`);
+  const producedAt = new Map();
   // The bench's own pauses (its heap holds every generated feed) delay when it sees an event:
   // counted, so that a slow latency can be told from a slow hub.
   const benchPauses = [];
@@ -479,6 +490,7 @@ try {
     };
     steadyFeeds.push(f);
     sentAt.set(f.feedId, Date.now());
+    producedAt.set(f.feedId, Date.now());
     await producer.send({
       topic: 'lgsp.feeds.v1',
       messages: [{ key: 'viettel', value: JSON.stringify(f) }],
@@ -495,9 +507,24 @@ try {
       ? latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]
       : null;
   gcWatch.disconnect();
+  // Where the slowest feeds waited: until the aggregator stored their slice (the ingest and
+  // the slices topic), until their event was computed (the debounce and the flush), until the
+  // relay published it, and until the bench read it.
+  const slowest = [...steps].sort((a, b) => b[1].total - a[1].total).slice(0, 3);
+  const { rows: appliedRows } = await db.query(
+    'SELECT feed_id, applied_at FROM feed_slice WHERE feed_id = ANY($1::text[])',
+    [slowest.map(([id]) => id)],
+  );
+  const appliedAt = new Map(appliedRows.map((r) => [r.feed_id, new Date(r.applied_at).getTime()]));
+  const slowSteps = slowest.map(([id, x]) => ({
+    feedId: id,
+    ...x,
+    applied: (appliedAt.get(id) ?? NaN) - producedAt.get(id),
+  }));
   say(
     `freshness: ${latencies.length}/${FRESH_FEEDS} measured, p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms (slowest: ${latencies.slice(-5).join(', ')} ms); ` +
-      `the bench's own GC pauses of 50 ms or more meanwhile: ${benchPauses.length ? benchPauses.join(', ') + ' ms' : 'none'}`,
+      `the bench's own GC pauses of 50 ms or more meanwhile: ${benchPauses.length ? benchPauses.join(', ') + ' ms' : 'none'}; ` +
+      `the slowest, ms after produced: ${slowSteps.map((x) => `slice stored ${x.applied}, event computed ${x.computed}, published ${x.published}, read ${x.total}`).join('; ')}`,
   );
 
   // (d) memory, database size; (e) events against keys and batch windows
@@ -773,6 +800,7 @@ try {
       p99ms: pct(0.99),
       slowestMs: latencies.slice(-5),
       benchGcPausesMs: benchPauses,
+      slowest: slowSteps,
     },
     restart,
     peakRssMb: { backfill: rssBackfill, end: rss },

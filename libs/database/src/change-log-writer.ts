@@ -182,8 +182,8 @@ export class ChangeLogWriter {
     // The buffer sent before is filled again only if the socket holds none of it: its write
     // was reported done once all of it was handed to the kernel, which a socket guarantees for
     // a write larger than its high-water mark (16 kB in Node 20, 64 kB in 22), and not for a
-    // smaller one. (A new 1 MB buffer per send cost the aggregator 5 s of page faults per
-    // backfill under its mmap threshold: bench/profile/apply-one-province.mjs, ADR 0010.)
+    // smaller one. (A new 1 MB buffer per send cost the aggregator 10 to 15 of a backfill's
+    // CPU seconds under its mmap threshold, ADR 0010: each was mapped, faulted in, unmapped.)
     const reusable = this.sentBytes >= REUSABLE_BYTES;
     this.buffers = [reusable ? sent : Buffer.allocUnsafeSlow(sent.length), buf];
     this.sentBytes = data.length;
