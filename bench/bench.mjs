@@ -7,7 +7,9 @@
  * and the statistics office: 5 counts, village coverage and BTS site sets per commune;
  * population, households and villages per commune. `--provinces N` takes the first N
  * provinces (default all 63: 10,051 communes, about 3.4 million observations).
- * Measures (a) end-to-end throughput, first feed produced to the last KPI event published;
+ * Measures (a) end-to-end throughput, first feed produced to the last KPI event published,
+ * with the CPU seconds of each process and the machine's steal meanwhile (a virtual machine's
+ * cores waiting for the hypervisor: the same work then takes longer);
  * (b) the limit: a bare kafkajs consumer reading the same feeds doing only JSON.parse;
  * (b') the floor: that consumer again while a bare producer publishes the backfill's KPI events
  * (floor.mjs), the least any hub must do, which bounds a/b (`--floor-writers N`: N producer
@@ -218,7 +220,22 @@ function cpuNow() {
   if (kafkaPid) out.kafka = cpuSeconds(kafkaPid);
   if (pgPid) out.postgres = cpuSeconds(pgPid, true);
   out.bench = cpuSeconds(process.pid);
+  Object.assign(out, machineSeconds());
   return out;
+}
+/**
+ * The whole machine's CPU seconds, summed over its cores (/proc/stat): `idle` (nothing to
+ * run) and `steal` (a virtual machine's cores runnable, but the hypervisor running something
+ * else). Steal is why the same work takes more CPU seconds and wall time in one run than in
+ * another on the same machine: a run's figures are comparable only at a similar steal.
+ */
+function machineSeconds() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    return { idle: Number(f[4]) / 100, steal: Number(f[8] ?? 0) / 100 };
+  } catch {
+    return {};
+  }
 }
 /** A memory figure of /proc/<pid>/status in MB: `VmHWM` (peak RSS) or `VmRSS` (now). */
 function statusMb(pid, field) {
@@ -401,13 +418,18 @@ try {
   // Every event of the backfill is on lgsp.kpi.v1 now (relayed = written): the floor replays them.
   const backfillEnds = await topicEnds(['lgsp.kpi.v1']);
   const cpu1 = cpuNow();
+  const cpuWindow = (Date.now() - t0) / 1000;
   const cpu = Object.fromEntries(
     Object.keys(cpu1).map((k) => [k, Math.round((cpu1[k] - (cpu0[k] ?? 0)) * 10) / 10]),
   );
+  const { idle, steal, ...processes } = cpu;
   say(
-    `CPU seconds during the backfill: ${Object.entries(cpu)
+    `CPU seconds during the backfill: ${Object.entries(processes)
       .map(([k, v]) => `${k} ${v}`)
-      .join(', ')}`,
+      .join(', ')}` +
+      (steal !== undefined
+        ? `; the machine's ${cpus().length} cores, of ${(cpus().length * cpuWindow).toFixed(1)}: idle ${idle}, taken by the hypervisor (steal) ${steal}`
+        : ''),
   );
   const e2eRate = observations / backfillSeconds;
   say(
@@ -786,7 +808,9 @@ try {
       seconds: backfillSeconds,
       obsPerSecond: Math.round(e2eRate),
       producedSeconds: (tProduced - t0) / 1000,
+      // Per process, and the machine's idle and steal over cpuWindowSeconds × its cores.
       cpuSeconds: cpu,
+      cpuWindowSeconds: cpuWindow,
       timeline,
     },
     limit: { obsPerSecond: Math.round(limitRate) },
@@ -838,6 +862,16 @@ try {
       '≥ 50,000 obs/s',
       ok(e2eRate >= 50_000),
     ],
+    ...(steal !== undefined
+      ? [
+          [
+            '    the machine meanwhile',
+            `${cpus().length} cores: ${steal} CPU s taken by the hypervisor (steal), ${idle} idle, of ${(cpus().length * cpuWindow).toFixed(0)}`,
+            '',
+            '',
+          ],
+        ]
+      : []),
     ['(b) limit: bare consumer', `${fmt(limitRate)} obs/s (JSON.parse only)`, '', ''],
     [
       '    ratio a/b',

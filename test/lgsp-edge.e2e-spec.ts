@@ -338,6 +338,34 @@ describe('restrictions', () => {
       outcome: 'accepted',
     });
   });
+
+  it('accepts a feed sent on the shared topic and its own topic at the same moment once', async () => {
+    // Two copies of each feed, on two topics: whichever is claimed first owns the feed, and
+    // the other is a duplicate (with two ingest instances, both may be claimed at once).
+    const months = ['01', '02', '03', '04', '05'];
+    const feeds = months.map((m, i) => ({
+      schema: 'lgsp.feed.v1',
+      feedId: `${op}-both-topics-2024-${m}`,
+      source: op,
+      sentAt: sentAt(6),
+      period: `2024-${m}`,
+      observations: [{ area: '36', measure: 'TB_BRDD', value: 100 + i }],
+    }));
+    await Promise.all([
+      sender.send(feeds, () => op),
+      sender.send(feeds, () => op, `lgsp.feeds.v1.${op}`),
+    ]);
+    for (const [i, f] of feeds.entries()) {
+      const log = await eventually(async () => {
+        const l = await exchanges(`feedId=${f.feedId}`);
+        return l.length === 2 && l.every((e) => e.outcome !== 'validated') ? l : undefined;
+      });
+      expect(log.map((e) => e.outcome).sort()).toEqual(['accepted', 'duplicate']);
+      const k = await eventually(() => kpi('MBB_SUB_P100', '36', f.period));
+      expect(k.numerator).toBe((100 + i) * 1000);
+      expect(k.revision).toBe(1);
+    }
+  });
 });
 
 describe('the DLQ', () => {

@@ -21,7 +21,11 @@ export interface FeedClaim {
  * between the claim and forwarding the feed loses nothing; any other exchange is a duplicate.
  */
 export class FeedStore {
-  /** For each claim, in order: the exchange that owns the feed (null: an older hub's feed). */
+  /**
+   * For each claim, in order: the exchange that owns the feed; null when another exchange
+   * claimed it in a transaction that committed while this one waited for its row (its id is
+   * not in this statement's snapshot), or for an older hub's feed. Null is a duplicate too.
+   */
   async claim(db: Db, claims: readonly FeedClaim[]): Promise<(string | null)[]> {
     if (claims.length === 0) return [];
     const col = <T>(f: (c: FeedClaim) => T): T[] => claims.map(f);

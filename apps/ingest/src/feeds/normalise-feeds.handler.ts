@@ -73,7 +73,8 @@ export const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(
  * Every record is written to the audit log (and a rejected one to the DLQ index) before it
  * is forwarded; resolves only when Kafka has acknowledged both, so the caller may then commit
  * offsets. Reading a record twice records it once, and forwards it again (slices are applied
- * once).
+ * once). Of two copies of a feed claimed at the same moment (by two ingest instances), one
+ * owns it and the other is a duplicate.
  */
 @Injectable()
 export class NormaliseFeedsHandler {
@@ -204,7 +205,7 @@ export class NormaliseFeedsHandler {
         if (owner.get(i) !== ids[i]) {
           duplicates.push(ids[i]!);
           this.log.log({
-            message: `duplicate feed: ${verdict.feed.feedId} of ${verdict.feed.source} was received before (exchange ${owner.get(i) ?? 'of an older hub'})`,
+            message: `duplicate feed: ${verdict.feed.feedId} of ${verdict.feed.source} was received before (exchange ${owner.get(i) ?? 'claimed at the same moment, or of an older hub'})`,
             ...where,
             source: verdict.feed.source,
             feedId: verdict.feed.feedId,
