@@ -179,7 +179,7 @@ async function main() {
     `  curl '${api}/v1/kpis/series?kpi=MBB_SUB_P100&area=37'   curl '${api}/v1/kpi-changes?after=0'`,
   );
   say(
-    `  ${api}/docs (OpenAPI)   curl '${api}/health'   (ingest :3001/health, aggregator :3002/health)`,
+    `  ${api}/docs (OpenAPI)   curl '${api}/health'   (ingest :3001/health, aggregator :3002/health, relay :3003/health)`,
   );
   say(`  ADMIN_TOKEN=${adminToken} npm run hub -- plans load <file>`);
   say(
