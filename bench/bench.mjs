@@ -226,8 +226,8 @@ function cpuNow() {
 /**
  * The whole machine's CPU seconds, summed over its cores (/proc/stat): `idle` (nothing to
  * run) and `steal` (a virtual machine's cores runnable, but the hypervisor running something
- * else). Steal is why the same work takes more CPU seconds and wall time in one run than in
- * another on the same machine: a run's figures are comparable only at a similar steal.
+ * else). Steal stretches a run's wall time without showing in its processes' CPU seconds;
+ * a core that runs slower (a busy neighbour on the same physical core) shows in neither.
  */
 function machineSeconds() {
   try {
@@ -311,6 +311,7 @@ async function watchLatencies(groupId) {
           const total = Date.now() - t;
           latencies.push(total);
           steps.set(i.feedId, {
+            produced: t,
             total,
             computed: Date.parse(e.computedAt) - t,
             published: Number(message.timestamp) - t,
@@ -489,7 +490,6 @@ try {
   // (c) freshness at a steady low load: 2 feeds/s for 50 s, a new value for one commune each.
   // 100 feeds, so that the p99 (nearest rank) is the second largest latency, not the largest.
   const { sentAt, latencies, steps, stop: stopFresh } = await watchLatencies(`fresh-${run}`);
-  const producedAt = new Map();
   // The bench's own pauses (its heap holds every generated feed) delay when it sees an event:
   // counted, so that a slow latency can be told from a slow hub.
   const benchPauses = [];
@@ -512,7 +512,6 @@ try {
     };
     steadyFeeds.push(f);
     sentAt.set(f.feedId, Date.now());
-    producedAt.set(f.feedId, Date.now());
     await producer.send({
       topic: 'lgsp.feeds.v1',
       messages: [{ key: 'viettel', value: JSON.stringify(f) }],
@@ -538,10 +537,10 @@ try {
     [slowest.map(([id]) => id)],
   );
   const appliedAt = new Map(appliedRows.map((r) => [r.feed_id, new Date(r.applied_at).getTime()]));
-  const slowSteps = slowest.map(([id, x]) => ({
+  const slowSteps = slowest.map(([id, { produced, ...x }]) => ({
     feedId: id,
     ...x,
-    applied: (appliedAt.get(id) ?? NaN) - producedAt.get(id),
+    applied: (appliedAt.get(id) ?? NaN) - produced,
   }));
   say(
     `freshness: ${latencies.length}/${FRESH_FEEDS} measured, p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms (slowest: ${latencies.slice(-5).join(', ')} ms); ` +

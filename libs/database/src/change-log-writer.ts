@@ -67,7 +67,6 @@ export class ChangeLogWriter {
   private copy?: { stream: Writable; done: Promise<void>; error?: Error };
   /** The last buffer's write: the next waits for it, so at most two are held at a time. */
   private writing?: Promise<void>;
-  private headerWritten = false;
   private readonly flushHi: number;
   private readonly flushLo: number;
   private nextId: number;
@@ -104,12 +103,11 @@ export class ChangeLogWriter {
     // UTF-16 code units to UTF-8: at most 3 bytes each.
     const most =
       FIXED_BYTES + (kpi.length + area.length + period.length + payload.length) * 3 + COPY_TRAILER;
-    const buf = this.reserve(this.headerWritten ? most : COPY_HEADER.length + most);
+    // The COPY's header goes before its first row.
+    const first = this.rows === 0;
+    const buf = this.reserve(first ? COPY_HEADER.length + most : most);
     let at = this.length;
-    if (!this.headerWritten) {
-      at += COPY_HEADER.copy(buf, at);
-      this.headerWritten = true;
-    }
+    if (first) at += COPY_HEADER.copy(buf, at);
     const id = this.nextId++;
     at = buf.writeInt16BE(FIELDS, at);
     at = buf.writeInt32BE(8, at);
