@@ -97,7 +97,8 @@ export class AreaNames {
     }
   }
 
-  resolve(name: string): AreaNameResult {
+  /** `hint`: look for the closest names when none fits (a scan of every name: ask sparingly). */
+  resolve(name: string, hint = true): AreaNameResult {
     const parts = name
       .split(',')
       .map((p) => p.trim())
@@ -145,7 +146,7 @@ export class AreaNames {
     }
     return {
       ok: false,
-      reason: `area "${name}" is not the name of a unit in the ${this.bs === '2008' ? '63-province' : '34-province'} lists${this.closest(head)}`,
+      reason: `area "${name}" is not the name of a unit in the ${this.bs === '2008' ? '63-province' : '34-province'} lists${hint ? this.closest(head) : ''}`,
     };
   }
 
@@ -159,6 +160,8 @@ export class AreaNames {
 
   private closest(name: string): string {
     const f = foldedName(name);
+    // No unit's name is this long: comparing it to every name would cost seconds.
+    if (f.length > MAX_HINTED_NAME) return '';
     const scored: [string, number][] = [];
     for (const [k, us] of this.folded) {
       const d = editDistance(f, k);
@@ -169,6 +172,8 @@ export class AreaNames {
     return names.length ? `; closest: ${names.map((n) => `"${n}"`).join(', ')}` : '';
   }
 }
+
+const MAX_HINTED_NAME = 64;
 
 function push(m: Map<string, AreaUnit[]>, k: string, u: AreaUnit): void {
   const list = m.get(k);

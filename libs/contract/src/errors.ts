@@ -28,6 +28,17 @@ export const FEED_ERROR = {
   unauthenticated: 'UNAUTHENTICATED',
   /** HTTP edge: a body over HTTP_FEED_MAX_BYTES. */
   bodyTooLarge: 'BODY_TOO_LARGE',
+  /** `sentAt` more than 15 minutes after the hub received the feed (contract v1.1). */
+  sentAtInFuture: 'SENT_AT_IN_FUTURE',
+  /** A period that begins after the month the hub received the feed in (contract v1.1). */
+  periodInFuture: 'PERIOD_IN_FUTURE',
+  /**
+   * The record could not be handled for a reason that is not its data's fault as far as the
+   * rules know (a bug, most likely): it was set aside so that the records behind it flow.
+   */
+  internalError: 'INTERNAL_ERROR',
+  /** A record batch the client could not decompress or decode: set aside with its offsets. */
+  undecodableBatch: 'UNDECODABLE_BATCH',
 } as const;
 export type FeedErrorCode = (typeof FEED_ERROR)[keyof typeof FEED_ERROR];
 

@@ -1,5 +1,13 @@
-import { type AdminUnits, boundarySetOf, mustParsePeriod } from '@app/catalogue';
+import { type AdminUnits, boundarySetOf, mustParsePeriod, parsePeriod } from '@app/catalogue';
 import type { AcceptedFeed, AcceptedObservation } from './accepted-feed.js';
+import {
+  AREA_PATTERN,
+  FEED_ID_PATTERN,
+  FEED_STATUSES,
+  MAX_OBSERVATIONS,
+  QUALIFIERS,
+} from './feed.dto.js';
+import { parseJson } from './safe-json.js';
 
 export const FEED_SLICE_SCHEMA = 'lgsp.feed-slice.v1';
 
@@ -69,4 +77,79 @@ export function slicePlacement(units: AdminUnits, partitions: number): (group: s
     if (p === undefined) throw new Error(`no aggregation group ${group} in the admin units`);
     return p;
   };
+}
+
+export type SliceRead = { ok: true; slice: FeedSlice } | { ok: false; problem: string };
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isText = (v: unknown, max: number): v is string =>
+  typeof v === 'string' && v.length >= 1 && v.length <= max;
+
+/**
+ * Reads a slice record off `lgsp.feed-slices.v1`, checking every field it will be stored and
+ * applied with. The ingest only writes valid slices, but anyone who reaches the broker can
+ * write this topic too, and a slice is stored before it is applied: a malformed one must be
+ * refused here, never reach the stored state that a restart replays. Never throws.
+ */
+export function readFeedSlice(text: string): SliceRead {
+  const parsed = parseJson(text);
+  if (!parsed.ok) return { ok: false, problem: `not JSON: ${parsed.message}` };
+  const s = parsed.value;
+  if (!isRecord(s) || s.schema !== FEED_SLICE_SCHEMA)
+    return { ok: false, problem: `not a ${FEED_SLICE_SCHEMA} record` };
+  const problem = sliceFieldProblem(s) ?? observationsProblem(s.observations);
+  return problem ? { ok: false, problem } : { ok: true, slice: s as unknown as FeedSlice };
+}
+
+function sliceFieldProblem(s: Record<string, unknown>): string | undefined {
+  if (!isText(s.source, 64)) return 'source is not a source id';
+  if (typeof s.feedId !== 'string' || !FEED_ID_PATTERN.test(s.feedId)) return 'feedId is invalid';
+  if (typeof s.sentAt !== 'string' || !Number.isFinite(Date.parse(s.sentAt)))
+    return 'sentAt is not a date';
+  if (typeof s.receivedAt !== 'string' || !Number.isFinite(Date.parse(s.receivedAt)))
+    return 'receivedAt is not a date';
+  if (typeof s.period !== 'string' || !parsePeriod(s.period)) return 'period is not a period';
+  if (!(FEED_STATUSES as readonly unknown[]).includes(s.status)) return 'status is unknown';
+  if (!isText(s.group, 8)) return 'group is not a province code';
+  if (!Number.isInteger(s.part) || !Number.isInteger(s.parts))
+    return 'part or parts is not a number';
+  const o = s.origin;
+  if (!isRecord(o) || !['kafka', 'http', 'replay'].includes(o.channel as string))
+    return 'origin is not a channel';
+  if (
+    o.exchangeId !== undefined &&
+    (typeof o.exchangeId !== 'string' || !/^[1-9]\d{0,17}$/.test(o.exchangeId))
+  )
+    return 'origin.exchangeId is not an exchange id';
+  return undefined;
+}
+
+function observationsProblem(list: unknown): string | undefined {
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_OBSERVATIONS)
+    return `observations is not a list of 1 to ${MAX_OBSERVATIONS}`;
+  for (let i = 0; i < list.length; i++) {
+    const o: unknown = list[i];
+    const at = `observations[${i}]`;
+    if (!isRecord(o) || typeof o.area !== 'string' || !AREA_PATTERN.test(o.area))
+      return `${at} has no area code`;
+    if (!isText(o.measure, 64)) return `${at} has no measure`;
+    const hasValue = Object.prototype.hasOwnProperty.call(o, 'value');
+    if (hasValue === Object.prototype.hasOwnProperty.call(o, 'items'))
+      return `${at} has not exactly one of value or items`;
+    if (
+      hasValue &&
+      o.value !== null &&
+      !(typeof o.value === 'number' && Number.isFinite(o.value) && o.value >= 0)
+    )
+      return `${at}.value is not a finite number at least 0`;
+    if (!hasValue && o.items !== null) {
+      if (!Array.isArray(o.items) || !o.items.every((x) => isText(x, 64)))
+        return `${at}.items is not a list of codes`;
+      if (new Set(o.items).size !== o.items.length) return `${at}.items are not distinct`;
+    }
+    if (o.qualifier !== undefined && !(QUALIFIERS as readonly unknown[]).includes(o.qualifier))
+      return `${at}.qualifier is unknown`;
+  }
+  return undefined;
 }

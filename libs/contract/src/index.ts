@@ -7,3 +7,5 @@ export * from './kpi-event.js';
 export * from './validate-feed.js';
 export * from './mapping.js';
 export * from './csv-feed.js';
+export * from './dlq.js';
+export * from './safe-json.js';

@@ -27,6 +27,7 @@ export function mapFeed(
   plain: Record<string, unknown>,
   profile: MappingProfile,
   names: AreaNames | undefined,
+  hints: HintBudget = { left: MAX_HINTS },
 ): MappedFeed {
   if (!Array.isArray(plain.observations)) return { plain, errors: [] };
   const errors: FeedError[] = [];
@@ -48,7 +49,7 @@ export function mapFeed(
         errors.push({
           code: FEED_ERROR.unknownMeasure,
           path: `${at}.measure`,
-          message: `"${o.measure}" is neither a measure nor a name in this source's mapping profile${suggest(o.measure, known)}`,
+          message: `"${o.measure}" is neither a measure nor a name in this source's mapping profile${hint(hints, o.measure, known)}`,
         });
       else {
         o.measure = m.measure;
@@ -60,9 +61,12 @@ export function mapFeed(
       const alias = aliases.get(foldedName(o.area));
       if (alias) o.area = alias;
       else if (names) {
-        const r = names.resolve(o.area);
+        const r = names.resolve(o.area, hints.left > 0);
         if (r.ok) o.area = r.unit.code;
-        else errors.push({ code: FEED_ERROR.unknownArea, path: `${at}.area`, message: r.reason });
+        else {
+          hints.left--;
+          errors.push({ code: FEED_ERROR.unknownArea, path: `${at}.area`, message: r.reason });
+        }
       }
     } else if (typeof o.area === 'string') o.area = o.area.trim();
     return o;
@@ -82,12 +86,28 @@ function scale(value: number, by: number): number {
 
 /** ", did you mean ...?" with the closest known names by edit distance. */
 export function suggest(name: string, known: readonly string[]): string {
+  // No code is this long; comparing it to every one would only cost time.
+  if (name.length > 64) return '';
   const scored = [...new Set(known)]
     .map((k) => [k, editDistance(name.toLowerCase(), k.toLowerCase())] as const)
     .sort((a, b) => a[1] - b[1])
     .slice(0, 3)
     .filter(([, d]) => d <= Math.max(3, name.length / 2));
   return scored.length ? `; did you mean ${scored.map(([k]) => `"${k}"`).join(', ')}?` : '';
+}
+
+/**
+ * How many "did you mean" hints one feed still gets. A hint compares a name with every known
+ * one; a feed of 10,000 unknown names gets hints for the first few and is refused at once.
+ */
+export interface HintBudget {
+  left: number;
+}
+export const MAX_HINTS = 5;
+
+/** `suggest`, while the feed's budget of hints lasts. */
+export function hint(budget: HintBudget, name: string, known: readonly string[]): string {
+  return budget.left-- > 0 ? suggest(name, known) : '';
 }
 
 /**

@@ -88,6 +88,10 @@ export const DLQ_HEADERS = {
   sourceTopic: 'lgsp-source-topic',
   sourcePartition: 'lgsp-source-partition',
   sourceOffset: 'lgsp-source-offset',
+  /** On an undecodable batch set aside whole: its last offset (`lgsp-source-offset` the first). */
+  sourceLastOffset: 'lgsp-source-last-offset',
+  /** Set when the record's value was too large to copy: its size; the DLQ index has the bytes. */
+  valueOmitted: 'lgsp-value-omitted-bytes',
   rejectedAt: 'lgsp-rejected-at',
   rejectedBy: 'lgsp-rejected-by',
 } as const;

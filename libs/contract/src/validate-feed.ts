@@ -6,9 +6,9 @@ import {
   MEASURES,
   boundarySetOf,
   lastDay,
+  monthSpan,
   parsePeriod,
 } from '@app/catalogue';
-import { plainToInstance } from 'class-transformer';
 import { type ValidationError, validateSync } from 'class-validator';
 import {
   ACCEPTED_FEED_SCHEMA,
@@ -20,10 +20,11 @@ import {
   FeedDto,
   FeedEnvelopeDto,
   MAX_OBSERVATIONS,
-  type ObservationDto,
+  ObservationDto,
   observationIsValid,
 } from './feed.dto.js';
-import { mapFeed, suggest } from './mapping.js';
+import { type HintBudget, hint, MAX_HINTS, mapFeed } from './mapping.js';
+import { parseJson } from './safe-json.js';
 
 export interface FeedRules {
   readonly units: AdminUnits;
@@ -107,18 +108,16 @@ export function validateFeed(
       { code: FEED_ERROR.malformedJson, path: '', message: 'record is not valid UTF-8' },
     ]);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
+  const parsed = parseJson(text);
+  if (!parsed.ok)
     return reject([
       {
         code: FEED_ERROR.malformedJson,
         path: '',
-        message: `record is not JSON: ${(e as Error).message}`,
+        message: `record is not JSON: ${parsed.message}`,
       },
     ]);
-  }
+  const json = parsed.value;
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     return reject([
       { code: FEED_ERROR.malformedJson, path: '', message: 'a feed must be a JSON object' },
@@ -128,6 +127,7 @@ export function validateFeed(
   const source = typeof plain.source === 'string' ? plain.source : undefined;
   const feedId = typeof plain.feedId === 'string' ? plain.feedId : undefined;
   const registration = source ? rules.registry.get(source) : undefined;
+  const hints: HintBudget = { left: MAX_HINTS };
 
   // The source's own names and units, when it has a mapping profile.
   let mappingErrors: FeedError[] = [];
@@ -137,6 +137,7 @@ export function validateFeed(
       plain,
       registration.mapping,
       p ? rules.names(boundarySetOf(p)) : undefined,
+      hints,
     );
     plain = mapped.plain;
     mappingErrors = mapped.errors;
@@ -149,19 +150,13 @@ export function validateFeed(
   const listed = plain.observations;
   const fast =
     Array.isArray(listed) && listed.length <= MAX_OBSERVATIONS && listed.every(observationIsValid);
-  const dto: FeedEnvelopeDto = fast
-    ? Object.assign(new FeedEnvelopeDto(), plain)
-    : plainToInstance(FeedDto, plain);
-  const errors: FeedError[] = [
-    ...mappingErrors,
+  const errors: FeedError[] = [...mappingErrors, ...unknownFields(plain)];
+  const dto = fast ? pick(plain, ENVELOPE_FIELDS, new FeedEnvelopeDto()) : toFeedDto(plain);
+  errors.push(
     ...flatten(
-      validateSync(dto, {
-        whitelist: true,
-        forbidNonWhitelisted: true,
-        forbidUnknownValues: true,
-      }),
+      validateSync(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true }),
     ).filter((e) => !mappedPaths.has(e.path)),
-  ];
+  );
   const bad = new Set(errors.map((e) => e.path));
 
   // The registry: who may send what.
@@ -171,7 +166,8 @@ export function validateFeed(
     if (!registration)
       notAuthorised(
         'source',
-        `source "${source}" is not registered${suggest(
+        `source "${source}" is not registered${hint(
+          hints,
           source,
           rules.registry.all().map((r) => r.id),
         )}`,
@@ -193,6 +189,13 @@ export function validateFeed(
     );
 
   const period = bad.has('period') ? undefined : parsePeriod(dto.period);
+  if (!bad.has('period') && !period)
+    errors.push({
+      code: FEED_ERROR.invalidField,
+      path: 'period',
+      message: `period "${dto.period}" is outside the years 1900 to 2999`,
+    });
+  errors.push(...timeErrors(dto, bad, period, receivedAt));
   const bs = period ? boundarySetOf(period) : undefined;
   const seen = new Map<string, number>();
   const observations: AcceptedObservation[] = [];
@@ -209,7 +212,7 @@ export function validateFeed(
           errors.push({
             code: FEED_ERROR.unknownMeasure,
             path: `${at}.measure`,
-            message: `unknown measure "${o.measure}"${suggest(o.measure, Object.keys(MEASURES))}`,
+            message: `unknown measure "${o.measure}"${hint(hints, o.measure, Object.keys(MEASURES))}`,
           });
         else if (registration && !registration.measures.includes(o.measure))
           notAuthorised(
@@ -303,6 +306,117 @@ export function validateFeed(
       },
     },
   };
+}
+
+/** How far a source's clock may run ahead of the hub's (contract v1.1). */
+export const SENT_AT_MAX_AHEAD_MS = 15 * 60_000;
+
+/**
+ * Contract v1.1's time sanity: a `sentAt` from a clock running ahead would win every later
+ * correction, and a period after the month of receipt is a plan, not a figure. The month is
+ * Vietnam's (UTC+7): a feed for December received at 01:00 on 1 December there is on time.
+ */
+function timeErrors(
+  dto: FeedEnvelopeDto,
+  bad: ReadonlySet<string>,
+  period: ReturnType<typeof parsePeriod>,
+  receivedAt: Date,
+): FeedError[] {
+  const errors: FeedError[] = [];
+  const sentAt = bad.has('sentAt') ? Number.NaN : Date.parse(dto.sentAt);
+  if (!bad.has('sentAt') && !Number.isFinite(sentAt))
+    errors.push({
+      code: FEED_ERROR.invalidField,
+      path: 'sentAt',
+      message: `sentAt ${dto.sentAt} is not a moment in time (a leap second, or a date past the year 275,760?)`,
+    });
+  if (sentAt - receivedAt.getTime() > SENT_AT_MAX_AHEAD_MS)
+    errors.push({
+      code: FEED_ERROR.sentAtInFuture,
+      path: 'sentAt',
+      message: `sentAt ${dto.sentAt} is ${describeAhead(sentAt - receivedAt.getTime())} after the hub received the feed (${receivedAt.toISOString()}); at most 15 minutes are allowed: check the sending system's clock and time zone, then send the feed again`,
+    });
+  if (period) {
+    const local = new Date(receivedAt.getTime() + 7 * 3_600_000);
+    const received = local.getUTCFullYear() * 12 + local.getUTCMonth();
+    const begins = period.year * 12 + monthSpan(period)[0] - 1;
+    if (begins > received)
+      errors.push({
+        code: FEED_ERROR.periodInFuture,
+        path: 'period',
+        message: `period ${period.code} begins after ${local.toISOString().slice(0, 7)}, the month the hub received the feed: figures are sent once a period has begun (targets go to the plans API)`,
+      });
+  }
+  return errors;
+}
+
+function describeAhead(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 120) return `${minutes} minutes`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} hours` : `${Math.round(hours / 24)} days`;
+}
+
+const ENVELOPE_FIELDS = [
+  'schema',
+  'feedId',
+  'source',
+  'sentAt',
+  'period',
+  'status',
+  'observations',
+] as const;
+const OBSERVATION_FIELDS = ['area', 'measure', 'value', 'items', 'qualifier'] as const;
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Copies the named own fields only: nothing else of a record reaches class-validator. */
+function pick<T extends object>(
+  from: Record<string, unknown>,
+  fields: readonly string[],
+  into: T,
+): T {
+  const target = into as Record<string, unknown>;
+  for (const f of fields) if (Object.prototype.hasOwnProperty.call(from, f)) target[f] = from[f];
+  return into;
+}
+
+/**
+ * The feed as DTO instances, built field by field rather than with class-transformer, which
+ * walks every nested value and throws on some (an object whose `constructor` is a string,
+ * found by fuzzing). Unknown fields are reported by `unknownFields`.
+ */
+function toFeedDto(plain: Record<string, unknown>): FeedDto {
+  const dto = pick(plain, ENVELOPE_FIELDS, new FeedDto());
+  const list: unknown = plain.observations;
+  if (Array.isArray(list) && list.length <= MAX_OBSERVATIONS)
+    (dto as { observations: unknown }).observations = list.map((o: unknown) =>
+      isRecord(o) ? pick(o, OBSERVATION_FIELDS, new ObservationDto()) : o,
+    );
+  return dto;
+}
+
+/** UNKNOWN_FIELD for every field the contract does not name, in the feed and its observations. */
+function unknownFields(plain: Record<string, unknown>): FeedError[] {
+  const errors: FeedError[] = [];
+  const unknown = (path: string, field: string): void =>
+    void errors.push({
+      code: FEED_ERROR.unknownField,
+      path: path ? `${path}.${field}` : field,
+      message: `unknown field "${field}"`,
+    });
+  for (const k of Object.keys(plain))
+    if (!(ENVELOPE_FIELDS as readonly string[]).includes(k)) unknown('', k);
+  const list: unknown = plain.observations;
+  if (Array.isArray(list) && list.length <= MAX_OBSERVATIONS)
+    list.forEach((o: unknown, i) => {
+      if (isRecord(o))
+        for (const k of Object.keys(o))
+          if (!(OBSERVATION_FIELDS as readonly string[]).includes(k))
+            unknown(`observations[${i}]`, k);
+    });
+  return errors;
 }
 
 function reject(errors: FeedError[], source?: string, feedId?: string): FeedVerdict {

@@ -1,4 +1,5 @@
 import type { DataSource, QueryRunner } from 'typeorm';
+import { pgJson, pgText } from './pg-safe.js';
 
 type Db = DataSource | QueryRunner;
 
@@ -101,8 +102,8 @@ export class AuditStore {
       [
         col((e) => e.exchangeId ?? null),
         col((e) => e.channel),
-        col((e) => e.source),
-        col((e) => e.feedId),
+        col((e) => pgText(e.source)),
+        col((e) => pgText(e.feedId)),
         col((e) => e.topic),
         col((e) => e.partition),
         col((e) => e.offset),
@@ -110,7 +111,7 @@ export class AuditStore {
         col((e) => e.contentSha256),
         col((e) => e.outcome),
         col((e) => e.errorCode ?? null),
-        col((e) => (e.errors === undefined ? null : JSON.stringify(e.errors))),
+        col((e) => (e.errors === undefined ? null : pgJson(e.errors))),
         col((e) => e.observations ?? null),
         col((e) => e.replayOf ?? null),
       ],
@@ -130,13 +131,13 @@ export class AuditStore {
        RETURNING id::text`,
       [
         e.channel,
-        e.source,
-        e.feedId,
+        pgText(e.source),
+        pgText(e.feedId),
         e.sizeBytes,
         e.contentSha256,
         e.outcome,
         e.errorCode ?? null,
-        e.errors === undefined ? null : JSON.stringify(e.errors),
+        e.errors === undefined ? null : pgJson(e.errors),
         e.observations ?? null,
         e.replayOf ?? null,
       ],
@@ -212,14 +213,14 @@ export class AuditStore {
        ON CONFLICT (exchange_id) DO NOTHING`,
       [
         col((e) => e.exchangeId),
-        col((e) => e.source),
-        col((e) => e.feedId),
+        col((e) => pgText(e.source)),
+        col((e) => pgText(e.feedId)),
         col((e) => e.topic),
-        col((e) => e.key),
+        col((e) => pgText(e.key)),
         col((e) => e.payload),
         col((e) => e.replayable),
         col((e) => e.errorCode),
-        col((e) => JSON.stringify(e.errors)),
+        col((e) => pgJson(e.errors)),
         col((e) => e.rejectedBy),
       ],
     );

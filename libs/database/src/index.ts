@@ -11,3 +11,5 @@ export * from './kpi-event.js';
 export * from './registry-store.js';
 export * from './audit-store.js';
 export * from './change-log-writer.js';
+export * from './pg-safe.js';
+export * from './classify.js';

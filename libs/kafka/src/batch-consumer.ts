@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import { HubError } from '@app/contract';
+import { FEED_ERROR, HubError } from '@app/contract';
 import { METRICS } from '@app/service';
+import { registerCodecs } from './codecs.js';
 
 export interface ConsumedMessage {
   readonly topic: string;
@@ -11,7 +12,18 @@ export interface ConsumedMessage {
   readonly value: Buffer | null;
   readonly headers: KafkaMessage['headers'];
   readonly timestamp: string;
+  /**
+   * Set on a stand-in for a record batch the client could not decompress or decode: `value`
+   * holds the batch's bytes, `offset` its first offset and `lastOffset` its last.
+   */
+  readonly undecodable?: { readonly lastOffset: string; readonly reason: string };
 }
+
+/**
+ * Sets one record aside where its error can be read (the DLQ), so that the records behind it
+ * flow. Resolves once that is durable; throws only when the infrastructure fails.
+ */
+export type Quarantine = (message: ConsumedMessage, error: HubError) => Promise<void>;
 
 /**
  * Handles one batch of one partition. Resolves when its effects are durable; only then are the
@@ -30,6 +42,13 @@ export interface BatchConsumerOptions {
   readonly handler: BatchHandler;
   /** Attempts for a batch failing with a retriable error before the consumer stops. */
   readonly retries: number;
+  /** Where a record that cannot be handled goes (see `Quarantine`). */
+  readonly quarantine: Quarantine;
+  /**
+   * Resolves when the infrastructure the handler needs (database, broker) answers, throws
+   * when it does not. A batch that keeps failing while it answers fails for its data.
+   */
+  readonly probe: () => Promise<void>;
   /**
    * Where a group without committed offsets starts: `earliest` (all history, the default) or
    * `latest` (only what is produced after it started; pinned before it joins, so nothing sent
@@ -59,6 +78,48 @@ export interface ConsumerStatus {
   readonly stalled: boolean;
   /** The partitions this member reads since the last rebalance, per topic. */
   readonly assignment: Readonly<Record<string, readonly number[]>>;
+}
+
+type BatchContext = { heartbeat: () => Promise<void>; backlog: boolean };
+
+/** Attempts for each part while a failing batch is halved (its retries are spent by then). */
+const ISOLATION_ATTEMPTS = 2;
+
+/** Any error but a HubError that says otherwise may be transient: a bug is found by isolation. */
+const isRetriable = (error: unknown): boolean => !(error instanceof HubError) || error.retriable;
+
+const describe = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
+
+const where = (messages: readonly ConsumedMessage[]): string =>
+  `${messages[0]!.topic}[${messages[0]!.partition}] offsets ${messages[0]!.offset}..${messages.at(-1)!.offset}`;
+
+/**
+ * What a record's DLQ entry says of an error it alone causes: a HubError that is not
+ * retriable keeps its code; anything else (a bug, or a "transient" error while everything
+ * answers) is INTERNAL_ERROR with the error's message.
+ */
+function asDataError(error: unknown): HubError {
+  if (error instanceof HubError && !error.retriable) return error;
+  const name = error instanceof Error && error.name !== 'Error' ? `${error.name}: ` : '';
+  return new HubError(FEED_ERROR.internalError, `${name}${describe(error)}`, false, {
+    cause: error,
+  });
+}
+
+/** The consumer's view of a kafkajs record (or of the stand-in for an undecodable batch). */
+function consumedMessage(topic: string, partition: number, m: KafkaMessage): ConsumedMessage {
+  const bad = (m as { undecodable?: { firstOffset: string; reason: string } }).undecodable;
+  return {
+    topic,
+    partition,
+    offset: bad ? bad.firstOffset : m.offset,
+    key: m.key?.toString('utf8'),
+    value: m.value,
+    headers: m.headers,
+    timestamp: m.timestamp,
+    ...(bad ? { undecodable: { lastOffset: m.offset, reason: bad.reason } } : {}),
+  };
 }
 
 /**
@@ -99,6 +160,7 @@ export class BatchConsumer {
   }
 
   async start(): Promise<void> {
+    registerCodecs();
     const consumer = this.kafka.consumer({
       groupId: this.options.groupId,
       sessionTimeout: 30_000,
@@ -143,20 +205,14 @@ export class BatchConsumer {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
-        const messages: ConsumedMessage[] = batch.messages.map((m) => ({
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: m.offset,
-          key: m.key?.toString('utf8'),
-          value: m.value,
-          headers: m.headers,
-          timestamp: m.timestamp,
-        }));
+        const messages: ConsumedMessage[] = batch.messages.map((m) =>
+          consumedMessage(batch.topic, batch.partition, m),
+        );
         const began = process.hrtime.bigint();
         this.behind.set(`${batch.topic}:${batch.partition}`, Number(batch.offsetLag()));
         let backlog = false;
         for (const n of this.behind.values()) if (n > 0) backlog = true;
-        await this.withRetries(messages, { heartbeat, backlog });
+        await this.handleIsolating(messages, { heartbeat, backlog });
         // Stopped meanwhile: leave the offsets to whoever reads these partitions next.
         if (this.stopped) return;
         // Advance the in-memory position (else kafkajs fetches the batch again), then commit.
@@ -180,32 +236,109 @@ export class BatchConsumer {
     });
   }
 
-  private async withRetries(
+  /**
+   * Hands the batch over; when it keeps failing, tells an infrastructure fault (retried, then
+   * the consumer stops and the service exits for its supervisor) from a record that cannot be
+   * handled, whatever the error (a bug included): that record is set aside and every other is
+   * handled. No record can stop the service or block its partition (contract promise 4).
+   */
+  private async handleIsolating(messages: ConsumedMessage[], ctx: BatchContext): Promise<void> {
+    const undecodable = messages.filter((m) => m.undecodable);
+    for (const m of undecodable)
+      await this.setAside(
+        m,
+        new HubError(FEED_ERROR.undecodableBatch, m.undecodable!.reason, false),
+        ctx,
+      );
+    const readable = undecodable.length ? messages.filter((m) => !m.undecodable) : messages;
+    if (readable.length === 0) return;
+    const error = await this.attempt(readable, ctx, this.options.retries);
+    if (error === undefined) return;
+    await this.failIfInfrastructure(readable, error);
+    this.log.warn(
+      `batch ${where(readable)} fails for its data (${describe(error)}): finding the record(s) at fault`,
+    );
+    await this.isolate(readable, ctx, error);
+  }
+
+  /** Halves the records until the ones at fault stand alone, and sets those aside. */
+  private async isolate(
     messages: ConsumedMessage[],
-    ctx: { heartbeat: () => Promise<void>; backlog: boolean },
+    ctx: BatchContext,
+    error: unknown,
   ): Promise<void> {
-    const { heartbeat } = ctx;
+    if (messages.length === 1) return this.setAside(messages[0]!, asDataError(error), ctx);
+    const half = Math.ceil(messages.length / 2);
+    for (const part of [messages.slice(0, half), messages.slice(half)]) {
+      const failed = await this.attempt(part, ctx, ISOLATION_ATTEMPTS);
+      if (failed === undefined) continue;
+      await this.failIfInfrastructure(part, failed);
+      await this.isolate(part, ctx, failed);
+    }
+  }
+
+  /** Runs the handler up to `attempts` times; returns the last error, if it never succeeded. */
+  private async attempt(
+    messages: ConsumedMessage[],
+    ctx: BatchContext,
+    attempts: number,
+  ): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.options.handler(messages, ctx);
         this.lastError = null;
-        return;
+        return undefined;
       } catch (error) {
-        const retriable = !(error instanceof HubError) || error.retriable;
-        this.lastError = error instanceof Error ? error.message : String(error);
-        const where = `${messages[0]!.topic}[${messages[0]!.partition}] offsets ${messages[0]!.offset}..${messages.at(-1)!.offset}`;
-        if (!retriable || attempt >= this.options.retries) {
-          this.log.error(
-            `batch ${where} failed for good after ${attempt} attempt(s): ${this.lastError}`,
-          );
-          this.running = false;
-          this.options.onFatal?.(error);
-          throw error;
-        }
+        this.lastError = describe(error);
+        if (!isRetriable(error) || attempt >= attempts) return error;
         this.log.warn(
-          `batch ${where} failed (attempt ${attempt}/${this.options.retries}), retrying: ${this.lastError}`,
+          `batch ${where(messages)} failed (attempt ${attempt}/${attempts}), retrying: ${this.lastError}`,
         );
-        await heartbeat();
+        await ctx.heartbeat();
+        await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5_000)));
+      }
+    }
+  }
+
+  /**
+   * A retriable error while the database or the broker does not answer is theirs: the
+   * consumer stops (its offsets uncommitted) and the service exits for its supervisor.
+   */
+  private async failIfInfrastructure(messages: ConsumedMessage[], error: unknown): Promise<void> {
+    if (!isRetriable(error)) return;
+    try {
+      await this.options.probe();
+      return;
+    } catch (down) {
+      this.log.error(
+        `batch ${where(messages)} failed for good: ${describe(error)}; the infrastructure does not answer (${describe(down)})`,
+      );
+      this.running = false;
+      this.options.onFatal?.(error);
+      throw error;
+    }
+  }
+
+  private async setAside(m: ConsumedMessage, error: HubError, ctx: BatchContext): Promise<void> {
+    this.log.error({
+      message: `set aside: ${error.code}: ${error.message}`,
+      topic: m.topic,
+      partition: m.partition,
+      offset: m.offset,
+      ...(m.undecodable ? { lastOffset: m.undecodable.lastOffset } : {}),
+    });
+    METRICS.recordsSetAside.inc({ group: this.options.groupId, code: error.code });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.options.quarantine(m, error);
+      } catch (e) {
+        if (attempt >= this.options.retries) {
+          this.running = false;
+          this.options.onFatal?.(e);
+          throw e;
+        }
+        this.log.warn(`could not set the record aside (attempt ${attempt}): ${describe(e)}`);
+        await ctx.heartbeat();
         await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5_000)));
       }
     }

@@ -1,3 +1,5 @@
 export * from './kafka-client.js';
 export * from './batch-consumer.js';
 export * from './murmur2.js';
+export * from './codecs.js';
+export * from './dlq-record.js';

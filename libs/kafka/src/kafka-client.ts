@@ -11,6 +11,7 @@ import kafkajs, {
   type SASLOptions,
 } from 'kafkajs';
 import { HUB_CONFIG, type HubConfig } from '@app/config';
+import { registerCodecs } from './codecs.js';
 import { keyPartition } from './murmur2.js';
 import type { TopicSpec } from '@app/contract';
 
@@ -24,6 +25,7 @@ export function createKafka(
   sasl?: { mechanism: 'scram-sha-256' | 'scram-sha-512'; username: string; password: string },
 ): Kafka {
   const logger = new Logger('kafkajs');
+  registerCodecs();
   return new Kafka({
     clientId,
     brokers: brokers.split(','),

@@ -57,3 +57,11 @@ function memoryCheck(): HealthCheck {
     },
   };
 }
+
+/**
+ * A consumer is alive until it stops for good (its retries spent, or a crash kafkajs does not
+ * restart); one still starting is alive too.
+ */
+export function consumerAlive(status: { running: boolean } | undefined): HealthCheck {
+  return { ok: status === undefined || status.running, detail: status ?? 'starting' };
+}

@@ -94,6 +94,15 @@ export const METRICS = {
         buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       }),
   ),
+  recordsSetAside: once(
+    'lgsp_records_set_aside_total',
+    () =>
+      new Counter({
+        name: 'lgsp_records_set_aside_total',
+        help: 'Records (or undecodable batches) a consumer set aside on the DLQ so that the rest flow, by group and code',
+        labelNames: ['group', 'code'],
+      }),
+  ),
   consumerLag: once(
     'lgsp_consumer_lag',
     () =>

@@ -1,10 +1,16 @@
 import type { GroupState } from '@app/aggregation';
 import type { FeedSlice } from '@app/contract';
-import { AuditStore, DATA_SOURCE, SliceStore, type SliceRow, sliceId } from '@app/database';
+import {
+  AuditStore,
+  classify,
+  DATA_SOURCE,
+  SliceStore,
+  type SliceRow,
+  sliceId,
+} from '@app/database';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { GroupCache, sliceInput } from '../groups/group-cache.service.js';
-import { classify } from './transient.js';
 
 export interface ApplyResult {
   readonly slices: number;

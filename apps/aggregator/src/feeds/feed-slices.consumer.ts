@@ -1,21 +1,25 @@
 import { sliceProblem } from '@app/aggregation';
 import { HUB_CONFIG, type HubConfig } from '@app/config';
 import {
-  DLQ_HEADERS,
   type FeedSlice,
   HUB_HEADERS,
   HubError,
+  readFeedSlice,
   slicePlacement,
   TOPIC_SPECS,
   TOPICS,
 } from '@app/contract';
-import { AuditStore, DATA_SOURCE, SliceStore } from '@app/database';
+import { AuditStore, classify, DATA_SOURCE, SliceStore } from '@app/database';
 import {
   BatchConsumer,
   type ConsumedMessage,
   createIdempotentProducer,
+  dlqRecord,
   ensureTopics,
+  errorOf,
+  infrastructureProbe,
   KAFKA,
+  sendToDlq,
 } from '@app/kafka';
 import { exitFatally, METRICS } from '@app/service';
 import {
@@ -28,7 +32,7 @@ import {
 import type { Kafka, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { AGGREGATOR_CONTEXT, type AggregatorContext } from '../aggregator.tokens.js';
-import { GroupCache, parseSlice } from '../groups/group-cache.service.js';
+import { GroupCache } from '../groups/group-cache.service.js';
 import { Serial } from '../groups/serial.js';
 import { type IngestHint, nextHint } from '../kpis/flush-policy.js';
 import { KpiPublisher } from '../kpis/kpi-publisher.service.js';
@@ -75,6 +79,8 @@ export class FeedSlicesConsumer implements OnApplicationBootstrap, BeforeApplica
       stallAfterMs: this.config.CONSUMER_STALL_SECONDS * 1_000,
       startAt: this.config.CONSUMER_START,
       handler: (messages, { backlog }) => this.handle(messages, backlog),
+      quarantine: (message, error) => this.quarantine(message, error),
+      probe: infrastructureProbe(this.kafka, this.ds),
       onAssigned: (assignment) => {
         const mine = new Set(assignment[TOPICS.slices] ?? []);
         this.publisher.assigned((group) => mine.has(partitionOf(group)));
@@ -108,14 +114,15 @@ export class FeedSlicesConsumer implements OnApplicationBootstrap, BeforeApplica
       const more = m.headers?.[HUB_HEADERS.backlog]?.toString() === '1';
       this.ingestHint = nextHint(this.ingestHint, Number(m.timestamp), more);
       const payload = m.value?.toString('utf8') ?? '';
-      const slice = parseSlice(payload);
-      if (!slice) {
-        await this.quarantine(m, 'UNREADABLE_FEED_SLICE', 'not a feed slice record');
+      const read = readFeedSlice(payload);
+      if (!read.ok) {
+        await this.quarantine(m, new HubError('UNREADABLE_FEED_SLICE', read.problem, false));
         continue;
       }
+      const { slice } = read;
       const problem = this.problem(slice);
       if (problem) {
-        await this.quarantine(m, 'INAPPLICABLE_FEED_SLICE', problem, slice);
+        await this.quarantine(m, new HubError('INAPPLICABLE_FEED_SLICE', problem, false), slice);
         continue;
       }
       parsed.push({ m, record: { slice, payload } });
@@ -137,7 +144,7 @@ export class FeedSlicesConsumer implements OnApplicationBootstrap, BeforeApplica
           await this.applyAll([record], waiting !== '');
         } catch (one) {
           if (!(one instanceof HubError) || one.retriable) throw one;
-          await this.quarantine(m, one.code, one.message, record.slice);
+          await this.quarantine(m, one, record.slice);
         }
       }
     }
@@ -199,59 +206,46 @@ export class FeedSlicesConsumer implements OnApplicationBootstrap, BeforeApplica
     );
   }
 
-  private async quarantine(
-    m: ConsumedMessage,
-    code: string,
-    reason: string,
-    slice?: FeedSlice,
-  ): Promise<void> {
+  /**
+   * Sets a slice aside: on the DLQ with the reason, and its feed's exchange marked rejected.
+   * Called for slices found wrong here and by BatchConsumer for any it isolates.
+   */
+  private async quarantine(m: ConsumedMessage, error: HubError, known?: FeedSlice): Promise<void> {
+    const read = known ? undefined : readFeedSlice(m.value?.toString('utf8') ?? '');
+    const slice = known ?? (read?.ok ? read.slice : undefined);
     this.counters.quarantined++;
-    METRICS.feedsRejected.inc({ service: 'aggregator', code });
+    METRICS.feedsRejected.inc({ service: 'aggregator', code: error.code });
     this.log.error({
-      message: `quarantined to ${TOPICS.dlq}: ${reason}`,
+      message: `quarantined to ${TOPICS.dlq}: ${error.code}: ${error.message}`,
       topic: m.topic,
       partition: m.partition,
       offset: m.offset,
       source: slice?.source,
       feedId: slice?.feedId,
     });
-    const errors = [{ code, path: '', message: reason }];
+    const errors = [errorOf(error)];
+    await sendToDlq(this.producer!, dlqRecord(m, errors, 'aggregator'));
     const exchangeId = slice?.origin.exchangeId ?? null;
-    await this.audit.addToDlq(this.ds, [
-      {
-        exchangeId,
-        source: slice?.source ?? null,
-        feedId: slice?.feedId ?? null,
-        topic: m.topic,
-        key: m.key ?? null,
-        payload: m.value ?? Buffer.alloc(0),
-        // A slice is the hub's own record, not a feed: it cannot go through the ingest again.
-        replayable: false,
-        errorCode: code,
-        errors,
-        rejectedBy: 'aggregator',
-      },
-    ]);
-    if (exchangeId)
-      await this.audit.decide(this.ds, [{ exchangeId, outcome: 'rejected', kpiKeys: [] }]);
-    await this.producer!.send({
-      topic: TOPICS.dlq,
-      acks: -1,
-      messages: [
+    try {
+      await this.audit.addToDlq(this.ds, [
         {
+          exchangeId,
+          source: slice?.source ?? null,
+          feedId: slice?.feedId ?? null,
+          topic: m.topic,
           key: m.key ?? null,
-          value: m.value,
-          headers: {
-            [DLQ_HEADERS.errorCode]: code,
-            [DLQ_HEADERS.errors]: JSON.stringify(errors),
-            [DLQ_HEADERS.sourceTopic]: m.topic,
-            [DLQ_HEADERS.sourcePartition]: String(m.partition),
-            [DLQ_HEADERS.sourceOffset]: m.offset,
-            [DLQ_HEADERS.rejectedAt]: new Date().toISOString(),
-            [DLQ_HEADERS.rejectedBy]: 'aggregator',
-          },
+          payload: m.value ?? Buffer.alloc(0),
+          // A slice is the hub's own record, not a feed: it cannot go through the ingest again.
+          replayable: false,
+          errorCode: error.code,
+          errors,
+          rejectedBy: 'aggregator',
         },
-      ],
-    });
+      ]);
+      if (exchangeId)
+        await this.audit.decide(this.ds, [{ exchangeId, outcome: 'rejected', kpiKeys: [] }]);
+    } catch (e) {
+      throw classify(e);
+    }
   }
 }

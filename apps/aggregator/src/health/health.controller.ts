@@ -2,7 +2,7 @@ import type { HeldBytes } from '@app/aggregation';
 import { DATA_SOURCE } from '@app/database';
 import { Controller, Get, Inject } from '@nestjs/common';
 import { brokerReachable, KAFKA } from '@app/kafka';
-import { databaseCheck, type HealthReport, healthReport } from '@app/service';
+import { consumerAlive, databaseCheck, type HealthReport, healthReport } from '@app/service';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { FeedSlicesConsumer } from '../feeds/feed-slices.consumer.js';
@@ -29,8 +29,19 @@ export class HealthController {
     private readonly cache: GroupCache,
   ) {}
 
-  /** 200 when broker, database, consumer and publisher work; 503 with the reason. */
-  @Get('health')
+  /**
+   * Liveness: the process answers and its consumer has not stopped for good. A broker or
+   * database outage leaves it live (only not ready): restarting it would not help.
+   */
+  @Get('health/live')
+  live(): Promise<HealthReport> {
+    return healthReport('aggregator', {
+      consumer: () => consumerAlive(this.consumer.consumer?.status()),
+    });
+  }
+
+  /** Readiness: broker, database, consumer and publisher work; 503 with the reason. */
+  @Get(['health', 'health/ready'])
   health(): Promise<HealthReport> {
     return healthReport('aggregator', {
       kafka: () => brokerReachable(this.kafka),

@@ -2,6 +2,7 @@ import { GroupFlush } from '@app/aggregation';
 import { applicableTarget, KPIS, type SourceRegistry } from '@app/catalogue';
 import {
   AuditStore,
+  classify,
   type ChangeLogWriter,
   type CopyClient,
   DATA_SOURCE,
@@ -15,7 +16,6 @@ import { METRICS } from '@app/service';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { AGGREGATOR_CONTEXT, type AggregatorContext } from '../aggregator.tokens.js';
-import { classify } from '../feeds/transient.js';
 import { GroupCache } from '../groups/group-cache.service.js';
 import { storedRevision } from './kpi-event.factory.js';
 

@@ -7,8 +7,14 @@ import type { DataSource } from 'typeorm';
 export class HealthController {
   constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
 
-  /** 200 when the database answers; 503 with the reason otherwise. */
-  @Get('health')
+  /** Liveness: the process answers (a database outage makes it not ready, not dead). */
+  @Get('health/live')
+  live(): Promise<HealthReport> {
+    return healthReport('api', {});
+  }
+
+  /** Readiness: 200 when the database answers; 503 with the reason otherwise. */
+  @Get(['health', 'health/ready'])
   health(): Promise<HealthReport> {
     return healthReport('api', { database: () => databaseCheck((sql) => this.ds.query(sql)) });
   }

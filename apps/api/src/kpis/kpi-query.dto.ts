@@ -32,6 +32,18 @@ export class KpiQueryDto {
   @IsOptional()
   @IsIn(['json', 'csv'])
   format?: 'json' | 'csv';
+
+  /** Items per page, 1 to 10,000 (the default). */
+  @ApiPropertyOptional({ example: '1000' })
+  @IsOptional()
+  @Matches(/^(?:[1-9]\d{0,3}|10000)$/, { message: 'limit must be a whole number from 1 to 10000' })
+  limit?: string;
+
+  /** The `next` cursor of the previous page; absent for the first page. */
+  @ApiPropertyOptional({ example: '37|2024-Q2|MBB_SUB_P100' })
+  @IsOptional()
+  @Matches(/^[0-9A-Za-z_|-]{1,64}$/, { message: 'after must be a cursor returned as next' })
+  after?: string;
 }
 
 /** `GET /v1/kpis/series`: one KPI of one area over time. */

@@ -12,6 +12,25 @@ export interface KpiFilter {
   readonly kpi?: string;
   readonly fromYear?: number;
   readonly toYear?: number;
+  /** Only keys after this one, in the order of the answer (area, period, kpi): a page's cursor. */
+  readonly after?: KpiKey;
+}
+
+export interface KpiKey {
+  readonly area: string;
+  readonly period: string;
+  readonly kpi: string;
+}
+
+/** A page's `next`: the last key of the page, as `area|period|kpi`. */
+export const kpiCursor = (e: KpiKey): string => `${e.area}|${e.period}|${e.kpi}`;
+
+/** The key a cursor names; undefined for text that is not one. */
+export function parseKpiCursor(text: string): KpiKey | undefined {
+  const [area, period, kpi, ...rest] = text.split('|');
+  if (rest.length || !area || !period || !kpi || !/^\d{2,5}$/.test(area)) return undefined;
+  if (!/^\d{4}(-[HQ0-9][0-9]?)?$/.test(period) || !/^[A-Z0-9_]{1,32}$/.test(kpi)) return undefined;
+  return { area, period, kpi };
 }
 
 /**
@@ -38,6 +57,11 @@ export class KpiReadService {
     if (filter.kpi !== undefined) add('v.kpi = ?', filter.kpi);
     if (filter.fromYear !== undefined) add('v.year >= ?', filter.fromYear);
     if (filter.toYear !== undefined) add('v.year <= ?', filter.toYear);
+    if (filter.after !== undefined) {
+      args.push(filter.after.area, filter.after.period, filter.after.kpi);
+      const n = args.length;
+      where.push(`(v.area, v.period, v.kpi) > ($${n - 2}, $${n - 1}, $${n})`);
+    }
     const events = (await this.kpis.currentEvents(this.ds, where.join(' AND '), args, limit)).map(
       (p) => JSON.parse(p) as KpiEvent,
     );

@@ -1,10 +1,10 @@
-import { Controller, Get, Query, Res } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { mustParsePeriod, monthSpan } from '@app/catalogue';
 import type { KpiEvent } from '@app/contract';
 import { toCsv } from '../common/csv.js';
 import { KpiQueryDto, KpiSeriesQueryDto } from './kpi-query.dto.js';
-import { KpiReadService } from './kpi-read.service.js';
+import { KPI_LIMIT, kpiCursor, KpiReadService, parseKpiCursor } from './kpi-read.service.js';
 
 interface HeaderSink {
   setHeader(name: string, value: string): void;
@@ -70,15 +70,31 @@ export class KpisController {
   @Get()
   @ApiOperation({ summary: 'KPIs by area, period and KPI (JSON, or CSV with format=csv)' })
   @ApiOkResponse({
-    description: '{ count, items: KPI events as on lgsp.kpi.v1, with the applicable target }',
+    description:
+      '{ count, items: KPI events as on lgsp.kpi.v1, with the applicable target, next: the cursor of the next page (pass it as after) or null, more }. CSV: the next cursor in the X-Next-Cursor header.',
   })
   async list(@Query() q: KpiQueryDto, @Res({ passthrough: true }) res: HeaderSink) {
-    const items = await this.kpis.find({
-      ...(q.area ? { area: q.area } : {}),
-      ...(q.period ? { period: q.period } : {}),
-      ...(q.kpi ? { kpi: q.kpi } : {}),
-    });
-    return q.format === 'csv' ? csv(res, 'kpis', items) : { count: items.length, items };
+    const after = q.after === undefined ? undefined : parseKpiCursor(q.after);
+    if (q.after !== undefined && !after)
+      throw new BadRequestException('after must be a cursor returned as next');
+    const limit = q.limit ? Number(q.limit) : KPI_LIMIT;
+    const found = await this.kpis.find(
+      {
+        ...(q.area ? { area: q.area } : {}),
+        ...(q.period ? { period: q.period } : {}),
+        ...(q.kpi ? { kpi: q.kpi } : {}),
+        ...(after ? { after } : {}),
+      },
+      limit + 1,
+    );
+    const more = found.length > limit;
+    const items = more ? found.slice(0, limit) : found;
+    const next = more ? kpiCursor(items.at(-1)!) : null;
+    if (q.format === 'csv') {
+      if (next) res.setHeader('x-next-cursor', next);
+      return csv(res, 'kpis', items);
+    }
+    return { count: items.length, items, next, more };
   }
 
   @Get('series')

@@ -9,7 +9,13 @@ import type { AdminUnits } from '@app/catalogue';
 import { HUB_CONFIG, type HubConfig } from '@app/config';
 import { slicePlacement, sourceTopic, sourceTopicSpec, TOPIC_SPECS, TOPICS } from '@app/contract';
 import { DATA_SOURCE, RegistryStore } from '@app/database';
-import { BatchConsumer, createIdempotentProducer, ensureTopics, KAFKA } from '@app/kafka';
+import {
+  BatchConsumer,
+  createIdempotentProducer,
+  ensureTopics,
+  infrastructureProbe,
+  KAFKA,
+} from '@app/kafka';
 import { exitFatally } from '@app/service';
 import type { Kafka, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
@@ -87,6 +93,8 @@ export class FeedsConsumer implements OnApplicationBootstrap, BeforeApplicationS
       // Every feed of a fetch is parsed, sliced and re-serialised before any is let go.
       fetchBytes: 2 * 1024 * 1024,
       handler: (messages, { backlog }) => this.handler.handle(messages, this.producer!, backlog),
+      quarantine: (message, error) => this.handler.quarantine(message, error, this.producer!),
+      probe: infrastructureProbe(this.kafka, this.ds),
       onFatal: (e) => exitFatally('ingest', e),
     });
     await consumer.start();

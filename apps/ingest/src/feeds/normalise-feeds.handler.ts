@@ -2,9 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type AdminUnits, type AreaNames, type BoundarySet } from '@app/catalogue';
 import {
   type AcceptedFeed,
-  DLQ_HEADERS,
   type FeedChannel,
-  type FeedError,
   feedRules,
   sliceFeed,
   HUB_HEADERS,
@@ -16,13 +14,14 @@ import {
 } from '@app/contract';
 import {
   AuditStore,
+  classify,
   DATA_SOURCE,
   type DlqEntry,
   type ExchangeEntry,
   FeedStore,
   RegistryStore,
 } from '@app/database';
-import { type ConsumedMessage, sendInChunks } from '@app/kafka';
+import { type ConsumedMessage, dlqRecord, errorOf, sendInChunks, sendToDlq } from '@app/kafka';
 import { METRICS } from '@app/service';
 import type { IHeaders, Message, Producer } from 'kafkajs';
 import { createHash } from 'node:crypto';
@@ -41,27 +40,14 @@ export interface IngestCounters {
 const header = (h: IHeaders | undefined, name: string): string | undefined => {
   const v = h?.[name];
   const one = Array.isArray(v) ? v[0] : v;
-  return one === undefined ? undefined : one.toString();
+  return one === undefined || one === null ? undefined : one.toString();
 };
 
-/** The DLQ headers of a rejected record: the first code, every error, where it was read. */
-export function dlqHeaders(
-  errors: readonly FeedError[],
-  where: { topic?: string; partition?: number; offset?: string },
-  rejectedBy: string,
-): Record<string, string> {
-  return {
-    [DLQ_HEADERS.errorCode]: errors[0]!.code,
-    [DLQ_HEADERS.errors]: JSON.stringify(errors),
-    ...(where.topic !== undefined ? { [DLQ_HEADERS.sourceTopic]: where.topic } : {}),
-    ...(where.partition !== undefined
-      ? { [DLQ_HEADERS.sourcePartition]: String(where.partition) }
-      : {}),
-    ...(where.offset !== undefined ? { [DLQ_HEADERS.sourceOffset]: where.offset } : {}),
-    [DLQ_HEADERS.rejectedAt]: new Date().toISOString(),
-    [DLQ_HEADERS.rejectedBy]: rejectedBy,
-  };
-}
+/** An audit log id from a header anyone can set: digits that fit a bigint, else none. */
+const exchangeIdHeader = (h: IHeaders | undefined, name: string): string | undefined => {
+  const v = header(h, name);
+  return v !== undefined && /^[1-9]\d{0,17}$/.test(v) ? v : undefined;
+};
 
 export const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
@@ -109,7 +95,9 @@ export class NormaliseFeedsHandler {
     backlog = false,
   ): Promise<void> {
     const rules = await this.rules().catch((e: unknown) => {
-      throw new HubError('DB_UNREACHABLE', `reading the registry: ${(e as Error).message}`, true);
+      throw new HubError('DB_UNREACHABLE', `reading the registry: ${(e as Error).message}`, true, {
+        cause: e,
+      });
     });
     const exchanges: ExchangeEntry[] = [];
     const verdicts = messages.map((m) => {
@@ -127,9 +115,10 @@ export class NormaliseFeedsHandler {
         // On the shared topic the key names the source; a record without one is refused.
         ...(identity === undefined ? { key: m.key ?? '' } : {}),
       });
-      const exchangeId = channel === 'http' ? header(m.headers, HUB_HEADERS.exchangeId) : undefined;
+      const exchangeId =
+        channel === 'http' ? exchangeIdHeader(m.headers, HUB_HEADERS.exchangeId) : undefined;
       exchanges.push({
-        ...(exchangeId && /^\d+$/.test(exchangeId) ? { exchangeId } : {}),
+        ...(exchangeId ? { exchangeId } : {}),
         channel,
         source: verdict.ok ? verdict.feed.source : (verdict.source ?? identity ?? m.key ?? null),
         feedId: verdict.ok ? verdict.feed.feedId : (verdict.feedId ?? null),
@@ -141,7 +130,7 @@ export class NormaliseFeedsHandler {
         outcome: verdict.ok ? 'validated' : 'rejected',
         ...(verdict.ok ? {} : { errorCode: verdict.errors[0]!.code, errors: verdict.errors }),
         observations: verdict.ok ? verdict.feed.observations.length : null,
-        replayOf: header(m.headers, HUB_HEADERS.replayOf) ?? null,
+        replayOf: exchangeIdHeader(m.headers, HUB_HEADERS.replayOf) ?? null,
       });
       return verdict;
     });
@@ -159,9 +148,7 @@ export class NormaliseFeedsHandler {
         orphans.forEach((i, j) => (ids[i] = again[j]!));
       }
     } catch (e) {
-      throw new HubError('DB_UNREACHABLE', `writing the audit log: ${(e as Error).message}`, true, {
-        cause: e,
-      });
+      throw classify(e);
     }
 
     // The duplicate check: the first exchange to claim (source, feedId) owns the feed.
@@ -186,9 +173,7 @@ export class NormaliseFeedsHandler {
         }),
       );
     } catch (e) {
-      throw new HubError('DB_UNREACHABLE', `claiming feeds: ${(e as Error).message}`, true, {
-        cause: e,
-      });
+      throw classify(e);
     }
     const owner = new Map(valid.map((i, j) => [i, owners[j]]));
 
@@ -231,11 +216,7 @@ export class NormaliseFeedsHandler {
         feedId: verdict.feedId,
         errors: verdict.errors.slice(0, 20),
       });
-      rejected.push({
-        key: m.key ?? null,
-        value: m.value,
-        headers: dlqHeaders(verdict.errors, where, 'ingest'),
-      });
+      rejected.push(dlqRecord(m, verdict.errors, 'ingest'));
       dlq.push({
         exchangeId: ids[i]!,
         source: exchanges[i]!.source,
@@ -256,14 +237,7 @@ export class NormaliseFeedsHandler {
         duplicates.map((exchangeId) => ({ exchangeId, outcome: 'duplicate', kpiKeys: [] })),
       );
     } catch (e) {
-      throw new HubError(
-        'DB_UNREACHABLE',
-        `writing the DLQ index and duplicates: ${(e as Error).message}`,
-        true,
-        {
-          cause: e,
-        },
-      );
+      throw classify(e);
     }
     const topicMessages = [
       ...(accepted.length ? [{ topic: TOPICS.slices, messages: accepted }] : []),
@@ -279,15 +253,69 @@ export class NormaliseFeedsHandler {
         { cause: e },
       );
     }
-    METRICS.feedsConsumed.inc({ service: 'ingest' }, messages.length);
+    this.count(messages.length, tally, duplicates.length);
+  }
+
+  /**
+   * Sets aside a record this handler could not handle (BatchConsumer found it at fault): on
+   * the DLQ with the error, in the audit log as rejected, and counted like any rejection.
+   */
+  async quarantine(m: ConsumedMessage, error: HubError, producer: Producer): Promise<void> {
+    const errors = [errorOf(error)];
+    await sendToDlq(producer, dlqRecord(m, errors, 'ingest'));
+    const value = m.value ?? Buffer.alloc(0);
+    try {
+      const [exchangeId] = await this.audit.record(this.ds, [
+        {
+          channel: 'kafka',
+          source: sourceOfTopic(m.topic) ?? m.key ?? null,
+          feedId: null,
+          topic: m.topic,
+          partition: m.partition,
+          offset: m.offset,
+          sizeBytes: value.length,
+          contentSha256: sha256Hex(value),
+          outcome: 'rejected',
+          errorCode: error.code,
+          errors,
+          observations: null,
+          replayOf: null,
+        },
+      ]);
+      await this.audit.addToDlq(this.ds, [
+        {
+          exchangeId: exchangeId ?? null,
+          source: sourceOfTopic(m.topic) ?? m.key ?? null,
+          feedId: null,
+          topic: m.topic,
+          key: m.key ?? null,
+          payload: value,
+          replayable: !m.undecodable,
+          errorCode: error.code,
+          errors,
+          rejectedBy: 'ingest',
+        },
+      ]);
+    } catch (e) {
+      throw classify(e);
+    }
+    this.count(1, { accepted: 0, rejected: 1, observations: 0, codes: [error.code] }, 0);
+  }
+
+  private count(
+    feeds: number,
+    tally: { accepted: number; rejected: number; observations: number; codes: string[] },
+    duplicates: number,
+  ): void {
+    METRICS.feedsConsumed.inc({ service: 'ingest' }, feeds);
     METRICS.feedsAccepted.inc({ service: 'ingest' }, tally.accepted);
-    METRICS.feedsDuplicate.inc(duplicates.length);
+    METRICS.feedsDuplicate.inc(duplicates);
     METRICS.observationsConsumed.inc({ service: 'ingest' }, tally.observations);
     for (const code of tally.codes) METRICS.feedsRejected.inc({ service: 'ingest', code });
     const c = this.counters;
-    c.feeds += messages.length;
+    c.feeds += feeds;
     c.accepted += tally.accepted;
-    c.duplicates += duplicates.length;
+    c.duplicates += duplicates;
     c.rejected += tally.rejected;
     c.observationsAccepted += tally.observations;
     for (const code of tally.codes) c.rejectedByCode[code] = (c.rejectedByCode[code] ?? 0) + 1;

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { brokerReachable, KAFKA } from '@app/kafka';
-import { type HealthReport, healthReport } from '@app/service';
+import { consumerAlive, type HealthReport, healthReport } from '@app/service';
 import type { Kafka } from 'kafkajs';
 import { FeedsConsumer } from '../feeds/feeds.consumer.js';
 import { NormaliseFeedsHandler } from '../feeds/normalise-feeds.handler.js';
@@ -13,8 +13,19 @@ export class HealthController {
     private readonly handler: NormaliseFeedsHandler,
   ) {}
 
-  /** 200 when the broker answers and the consumer runs; 503 with the reason otherwise. */
-  @Get('health')
+  /**
+   * Liveness: the process answers and its consumer has not stopped for good. A broker or
+   * database outage leaves it live (only not ready): restarting it would not help.
+   */
+  @Get('health/live')
+  live(): Promise<HealthReport> {
+    return healthReport('ingest', {
+      consumer: () => consumerAlive(this.consumer.consumer?.status()),
+    });
+  }
+
+  /** Readiness: the broker answers and the consumer runs; 503 with the reason otherwise. */
+  @Get(['health', 'health/ready'])
   health(): Promise<HealthReport> {
     return healthReport('ingest', {
       kafka: () => brokerReachable(this.kafka),

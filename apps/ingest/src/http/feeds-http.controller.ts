@@ -4,6 +4,7 @@ import {
   type AcceptedFeed,
   csvPath,
   csvToFeed,
+  dlqHeaders,
   FEED_ERROR,
   FEED_SCHEMA,
   type FeedError,
@@ -16,7 +17,7 @@ import { AuditStore, DATA_SOURCE, type ExchangeEntry, RegistryStore } from '@app
 import { METRICS } from '@app/service';
 import type { IncomingMessage } from 'node:http';
 import type { DataSource } from 'typeorm';
-import { dlqHeaders, NormaliseFeedsHandler, sha256Hex } from '../feeds/normalise-feeds.handler.js';
+import { NormaliseFeedsHandler, sha256Hex } from '../feeds/normalise-feeds.handler.js';
 import { FeedPublisher } from './feed-publisher.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
 

@@ -14,11 +14,17 @@ export class HealthController {
     private readonly relay: OutboxRelay,
   ) {}
 
+  /** Liveness: the process answers (an outage of the broker or database: not ready, not dead). */
+  @Get('health/live')
+  live(): Promise<HealthReport> {
+    return healthReport('relay', {});
+  }
+
   /**
-   * 200 when broker, database and relay work (an instance that waits for the leader's lock
+   * Readiness: 200 when broker, database and relay work (an instance that waits for the leader's lock
    * is healthy: it takes over when the leader dies); 503 with the reason.
    */
-  @Get('health')
+  @Get(['health', 'health/ready'])
   health(): Promise<HealthReport> {
     return healthReport('relay', {
       kafka: () => brokerReachable(this.kafka),
