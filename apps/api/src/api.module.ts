@@ -1,5 +1,5 @@
 import { MetricsController } from '@app/service';
-import { Inject, Module, type OnApplicationShutdown, ValidationPipe } from '@nestjs/common';
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { hubConfigProvider } from '@app/config';
 import { DATA_SOURCE, dataSourceProvider } from '@app/database';
@@ -13,6 +13,7 @@ import { KpiChangesController } from './changes/kpi-changes.controller.js';
 import { KpiReadService } from './kpis/kpi-read.service.js';
 import { KpisController } from './kpis/kpis.controller.js';
 import { AdminTokenGuard } from './common/admin-token.guard.js';
+import { BodyValidationPipe } from './common/body-validation.pipe.js';
 import { PlansController } from './plans/plans.controller.js';
 import { OpsController } from './ops/ops.controller.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
@@ -46,11 +47,7 @@ import { AuditController } from './audit/audit.controller.js';
     AdminTokenGuard,
     {
       provide: APP_PIPE,
-      useValue: new ValidationPipe({
-        whitelist: true,
-        forbidNonWhitelisted: true,
-        transform: true,
-      }),
+      useValue: new BodyValidationPipe(),
     },
   ],
 })

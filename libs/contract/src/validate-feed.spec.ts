@@ -210,4 +210,53 @@ describe('validateFeed', () => {
     }));
     expect(codes(check({ ...good, observations: many }))).toContain('INVALID_FIELD observations');
   });
+
+  describe('time sanity (contract v1.1)', () => {
+    const at = new Date('2026-12-07T10:00:00Z');
+    const verdict = (patch: Record<string, unknown>) =>
+      validateFeed(JSON.stringify({ ...good, ...patch }), rules, { ...origin, key: 'viettel' }, at);
+
+    it('refuses a sentAt more than 15 minutes after receipt, and takes one 14 minutes after', () => {
+      const ahead = verdict({ sentAt: '2026-12-07T17:16:00+07:00' });
+      expect(codes(ahead)).toEqual(['SENT_AT_IN_FUTURE sentAt']);
+      expect(ahead.ok ? '' : ahead.errors[0]!.message).toContain(
+        "check the sending system's clock",
+      );
+      expect(verdict({ sentAt: '2026-12-07T17:14:00+07:00' }).ok).toBe(true);
+      expect(codes(verdict({ sentAt: '2098-01-01T00:00:00Z' }))).toEqual([
+        'SENT_AT_IN_FUTURE sentAt',
+      ]);
+    });
+
+    it('refuses a period that begins after the month of receipt, in Vietnam time', () => {
+      expect(codes(verdict({ period: '2099-01' }))).toEqual(['PERIOD_IN_FUTURE period']);
+      expect(codes(verdict({ period: '2027' }))).toEqual(['PERIOD_IN_FUTURE period']);
+      expect(verdict({ period: '2026-12' }).ok).toBe(true);
+      expect(verdict({ period: '2026-Q4' }).ok).toBe(true);
+      // 2026-11-30T18:00Z is 1 December 01:00 in Vietnam: December has begun there.
+      const december = validateFeed(
+        JSON.stringify({ ...good, period: '2026-12', sentAt: '2026-11-30T18:00:00Z' }),
+        rules,
+        { ...origin, key: 'viettel' },
+        new Date('2026-11-30T18:00:00Z'),
+      );
+      expect(december.ok).toBe(true);
+    });
+
+    it('refuses a period outside the years the hub knows instead of failing later', () => {
+      expect(codes(verdict({ period: '1899' }))).toEqual(['INVALID_FIELD period']);
+    });
+  });
+
+  it('gives "did you mean" hints to the first 5 unknown names of a feed only', () => {
+    const observations = Array.from({ length: 10_000 }, (_, i) => ({
+      area: '37',
+      measure: `mbb_subscription_${i}`,
+      value: 1,
+    }));
+    const v = check({ ...good, observations }, 'viettel');
+    const unknown = v.ok ? [] : v.errors.filter((e) => e.code === 'UNKNOWN_MEASURE');
+    expect(unknown).toHaveLength(10_000);
+    expect(unknown.filter((e) => e.message.includes('did you mean'))).toHaveLength(5);
+  });
 });

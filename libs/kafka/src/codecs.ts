@@ -1,6 +1,6 @@
 import { MAX_RECORD_BYTES } from '@app/contract';
 import { Decompress as ZstdStream } from 'fzstd';
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import { compressFrame, decompressFrame } from 'lz4-napi';
 import { uncompress as snappyUncompress } from 'snappyjs';
 import { promisify } from 'node:util';
@@ -39,9 +39,10 @@ const XERIAL_HEADER = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0])
  */
 const snappyCodec: Codec = () => ({
   compress: () => Promise.reject(new Error('the hub does not produce snappy')),
-  decompress: (buffer) => {
+  // async: a decoding error becomes a rejection, as kafkajs' own codecs give it.
+  decompress: async (buffer) => {
     if (!buffer.subarray(0, 8).equals(XERIAL_HEADER))
-      return Promise.resolve(Buffer.from(snappyUncompress(buffer, MAX_DECOMPRESSED_BYTES)));
+      return Buffer.from(snappyUncompress(buffer, MAX_DECOMPRESSED_BYTES));
     const blocks: Buffer[] = [];
     let total = 0;
     for (let at = 16; at + 4 <= buffer.length;) {
@@ -55,7 +56,7 @@ const snappyCodec: Codec = () => ({
       blocks.push(block);
       at += size;
     }
-    return Promise.resolve(Buffer.concat(blocks, total));
+    return Buffer.concat(blocks, total);
   },
 });
 
@@ -83,16 +84,16 @@ export function lz4FrameBound(frame: Buffer): number {
 /** LZ4 frames (Kafka's format since message format v1). */
 const lz4Codec: Codec = () => ({
   compress: (encoder) => compressFrame(encoder.buffer),
-  decompress: (buffer) => {
+  decompress: async (buffer) => {
     if (lz4FrameBound(buffer) > MAX_DECOMPRESSED_BYTES) throw tooLarge('LZ4 batch');
-    return decompressFrame(buffer);
+    return await decompressFrame(buffer);
   },
 });
 
 /** Zstandard, streamed so that a batch is cut off once it passes the bound. */
 const zstdCodec: Codec = () => ({
   compress: () => Promise.reject(new Error('the hub does not produce zstd')),
-  decompress: (buffer) => {
+  decompress: async (buffer) => {
     const chunks: Uint8Array[] = [];
     let total = 0;
     const stream = new ZstdStream((chunk) => {
@@ -101,7 +102,7 @@ const zstdCodec: Codec = () => ({
       chunks.push(chunk);
     });
     stream.push(buffer, true);
-    return Promise.resolve(Buffer.concat(chunks, total));
+    return Buffer.concat(chunks, total);
   },
 });
 
@@ -111,6 +112,8 @@ const zstdCodec: Codec = () => ({
  * them cannot decode is set aside by the consumer (see patches/kafkajs and BatchConsumer).
  */
 export function registerCodecs(): void {
+  // kafkajs is CommonJS: its named exports are read off the default one under ESM.
+  const { CompressionCodecs, CompressionTypes } = kafkajs;
   const codecs = CompressionCodecs as unknown as Record<number, Codec>;
   codecs[CompressionTypes.GZIP] = gzipCodec;
   codecs[CompressionTypes.Snappy] = snappyCodec;

@@ -2,7 +2,21 @@ import 'reflect-metadata';
 import { type INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, type HubConfig, loadConfig } from '@app/config';
+import { jsonDepth, MAX_JSON_DEPTH } from '@app/contract';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { PinoNestLogger } from './pino-logger.js';
+
+/**
+ * A JSON body nested deeper than any the API takes is refused (400) before it is parsed:
+ * class-transformer and class-validator recurse over it.
+ */
+function refuseDeepJson(_req: unknown, _res: unknown, body: Buffer): void {
+  if (jsonDepth(body.toString('utf8'), MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
+    throw Object.assign(new Error(`the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`), {
+      status: 400,
+      expose: true,
+    });
+}
 
 /**
  * Boots one service: validated config, JSON logs, graceful shutdown on SIGTERM/SIGINT, and an
@@ -28,12 +42,18 @@ export async function runService(
   );
   const log = new Logger(name);
   try {
-    const app = await NestFactory.create(module as never, {
+    const app = await NestFactory.create<NestExpressApplication>(module as never, {
       logger,
       bufferLogs: false,
       abortOnError: false,
       ...options,
+      // Registered below, with a depth check, unless the service reads bodies itself.
+      bodyParser: false,
     });
+    if (options.bodyParser !== false) {
+      app.useBodyParser('json', { verify: refuseDeepJson });
+      app.useBodyParser('urlencoded', { extended: false });
+    }
     app.enableShutdownHooks();
     setup?.(app);
     await app.listen(port(config), config.HTTP_HOST);
