@@ -57,10 +57,13 @@ beforeAll(async () => {
   await producer.connect();
   dlq = await new TopicWatcher(kafka, 'lgsp.feeds.dlq.v1').start();
   // The source's own topic is joined within SOURCE_TOPICS_REFRESH_MS.
-  await eventually(async () => {
-    const s = await hub.getJson<any>('ingest', '/health');
-    return JSON.stringify(s).includes(`lgsp.feeds.v1.${src}`) ? true : undefined;
-  });
+  await eventually(
+    async () => {
+      const s = await hub.getJson<any>('ingest', '/health');
+      return JSON.stringify(s).includes(`lgsp.feeds.v1.${src}`) ? true : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
 });
 
 afterAll(async () => {
@@ -383,5 +386,27 @@ describe('generated hostile input on every channel', () => {
     });
     await eventually(async () => ((await kpi('37'))?.numerator === 8888 ? true : undefined));
     await expectAllReady();
+  });
+});
+
+describe('GET /v1/kpis in pages', () => {
+  it('walks every key once with limit and after, where one call gives them all', async () => {
+    const all = await admin('GET', '/v1/kpis?period=2024-06');
+    expect(all.more).toBe(false);
+    expect(all.count).toBeGreaterThan(5);
+    const keys: string[] = [];
+    let after: string | null = null;
+    for (let pages = 0; pages < 100; pages++) {
+      const q: string = `/v1/kpis?period=2024-06&limit=3${after ? `&after=${encodeURIComponent(after)}` : ''}`;
+      const page = await admin('GET', q);
+      expect(page.items.length).toBeLessThanOrEqual(3);
+      keys.push(...page.items.map((e: KpiEvent) => `${e.kpi}|${e.area}|${e.period}`));
+      after = page.next as string | null;
+      if (!page.more) break;
+    }
+    expect(after).toBeNull();
+    expect(keys).toEqual(all.items.map((e: KpiEvent) => `${e.kpi}|${e.area}|${e.period}`));
+    const bad = await fetch(hub.url('api', '/v1/kpis?after=nonsense'));
+    expect(bad.status).toBe(400);
   });
 });

@@ -68,6 +68,8 @@ export interface BatchConsumerOptions {
 export interface ConsumerStatus {
   readonly groupId: string;
   readonly running: boolean;
+  /** Stopped for good (retries spent, the infrastructure down, a crash not restarted). */
+  readonly failed: boolean;
   readonly lastBatchAt: string | null;
   readonly lastError: string | null;
   readonly batches: number;
@@ -139,6 +141,7 @@ export class BatchConsumer {
   private readonly log: Logger;
   private consumer?: Consumer;
   private running = false;
+  private failed = false;
   private lastBatchAt: Date | null = null;
   private lastError: string | null = null;
   private batches = 0;
@@ -183,7 +186,7 @@ export class BatchConsumer {
       this.log.error(`consumer crashed (restart: ${restart}): ${e.payload.error}`);
       if (!restart) {
         this.running = false;
-        this.options.onFatal?.(e.payload.error);
+        this.fail(e.payload.error);
       }
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
@@ -314,7 +317,7 @@ export class BatchConsumer {
         `batch ${where(messages)} failed for good: ${describe(error)}; the infrastructure does not answer (${describe(down)})`,
       );
       this.running = false;
-      this.options.onFatal?.(error);
+      this.fail(error);
       throw error;
     }
   }
@@ -334,7 +337,7 @@ export class BatchConsumer {
       } catch (e) {
         if (attempt >= this.options.retries) {
           this.running = false;
-          this.options.onFatal?.(e);
+          this.fail(e);
           throw e;
         }
         this.log.warn(`could not set the record aside (attempt ${attempt}): ${describe(e)}`);
@@ -416,12 +419,18 @@ export class BatchConsumer {
     }
   }
 
+  private fail(error: unknown): void {
+    this.failed = true;
+    this.options.onFatal?.(error);
+  }
+
   status(): ConsumerStatus {
     const stalled =
       (this.lag ?? 0) > 0 && Date.now() - this.lastProgress > (this.options.stallAfterMs ?? 30_000);
     return {
       groupId: this.options.groupId,
       running: this.running,
+      failed: this.failed,
       lastBatchAt: this.lastBatchAt?.toISOString() ?? null,
       lastError: this.lastError,
       batches: this.batches,

@@ -60,8 +60,8 @@ function memoryCheck(): HealthCheck {
 
 /**
  * A consumer is alive until it stops for good (its retries spent, or a crash kafkajs does not
- * restart); one still starting is alive too.
+ * restart); one starting, or rejoining its group with new topics, is alive too.
  */
-export function consumerAlive(status: { running: boolean } | undefined): HealthCheck {
-  return { ok: status === undefined || status.running, detail: status ?? 'starting' };
+export function consumerAlive(status: { failed: boolean } | undefined): HealthCheck {
+  return { ok: status === undefined || !status.failed, detail: status ?? 'starting' };
 }
