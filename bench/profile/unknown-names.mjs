@@ -25,12 +25,18 @@ const cpuMs = (work) => {
   return [(used.user + used.system) / 1000, out];
 };
 const measures = feed(
-  Array.from({ length: 10_000 }, (_, i) => ({ area: '37', measure: `mbb_subscription${i}`, value: 1 })),
+  Array.from({ length: 10_000 }, (_, i) => ({
+    area: '37',
+    measure: `mbb_subscription${i}`,
+    value: 1,
+  })),
 );
 for (let run = 1; run <= 3; run++) {
   const [ms, v] = cpuMs(() => validateFeed(measures, rules, { channel: 'kafka', key: 'viettel' }));
   const hinted = v.errors.filter((e) => e.message.includes('did you mean')).length;
-  console.log(`10,000 unknown measures: ${ms.toFixed(0)} ms CPU, ${v.errors.length} errors, ${hinted} with hints`);
+  console.log(
+    `10,000 unknown measures: ${ms.toFixed(0)} ms CPU, ${v.errors.length} errors, ${hinted} with hints`,
+  );
 }
 const names = new AreaNames(units, '2008');
 for (let run = 1; run <= 3; run++) {
