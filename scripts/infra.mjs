@@ -27,6 +27,7 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as secure from './kafka/secure.mjs';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const KAFKA_VERSION = '3.9.1';
@@ -50,6 +51,24 @@ export const PROFILES = {
     pgPort: 54339,
     dir: join(ROOT, '.data', 'test'),
     fresh: true,
+  },
+  /** `npm start -- --secure`: the dev ports, SASL_SSL, ACLs (scripts/kafka/secure.mjs). */
+  'dev-secure': {
+    kafkaPort: 9092,
+    controllerPort: 9093,
+    pgPort: 54329,
+    dir: join(ROOT, '.data', 'dev-secure'),
+    fresh: false,
+    secure: true,
+  },
+  /** The secure broker of the e2e tests, beside the plaintext one (it uses `test`'s PostgreSQL). */
+  'test-secure': {
+    kafkaPort: 19192,
+    controllerPort: 19193,
+    pgPort: 54339,
+    dir: join(ROOT, '.data', 'test-secure'),
+    fresh: true,
+    secure: true,
   },
 };
 
@@ -146,18 +165,25 @@ export async function startKafka(profileName = 'dev') {
       `port ${p.kafkaPort} is already in use by another program. Stop it, or set KAFKA_BROKERS=127.0.0.1:${p.kafkaPort} to use that broker.`,
     );
   mkdirSync(join(dir, 'logs'), { recursive: true });
+  if (p.fresh) rmSync(secure.secureDir(p.dir), { recursive: true, force: true });
+  if (p.secure) await secure.prepare(p.dir);
   const props = join(dir, 'server.properties');
+  const listeners = p.secure
+    ? secure.secureServerProps(p.dir, p)
+    : [
+        `listeners=PLAINTEXT://127.0.0.1:${p.kafkaPort},CONTROLLER://127.0.0.1:${p.controllerPort}`,
+        `advertised.listeners=PLAINTEXT://127.0.0.1:${p.kafkaPort}`,
+        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        'inter.broker.listener.name=PLAINTEXT',
+      ];
   writeFileSync(
     props,
     [
       'process.roles=broker,controller',
       'node.id=1',
       `controller.quorum.voters=1@127.0.0.1:${p.controllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${p.kafkaPort},CONTROLLER://127.0.0.1:${p.controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${p.kafkaPort}`,
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      ...listeners,
       'controller.listener.names=CONTROLLER',
-      'inter.broker.listener.name=PLAINTEXT',
       `log.dirs=${join(dir, 'logs')}`,
       'num.partitions=6',
       'offsets.topic.replication.factor=1',
@@ -204,7 +230,16 @@ export async function startKafka(profileName = 'dev') {
     while (clusterId.startsWith('-'));
     execFileSync(
       'java',
-      [...java, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props],
+      [
+        ...java,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        clusterId,
+        '-c',
+        props,
+        ...(p.secure ? secure.scramFormatArgs(p.dir) : []),
+      ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
   }
@@ -236,7 +271,14 @@ export async function startKafka(profileName = 'dev') {
     await sleep(250);
   }
   say(`Kafka ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return { brokers: `127.0.0.1:${p.kafkaPort}`, pid: child.pid };
+  const brokers = `127.0.0.1:${p.kafkaPort}`;
+  if (p.secure) {
+    await secure.applyHubAcls(p.dir, brokers);
+    say(
+      `SASL_SSL (SCRAM-SHA-512) on ${brokers}, ACLs applied; secrets in ${secure.secureDir(p.dir)}`,
+    );
+  }
+  return { brokers, pid: child.pid };
 }
 
 export async function stopKafka(profileName = 'dev') {
@@ -374,7 +416,9 @@ async function main() {
     if (!process.env.DATABASE_URL) say(`DATABASE_URL=${(await startPostgres(profile)).url}`);
     say(`both run in the background until: node scripts/infra.mjs down ${profile}`);
   } else {
-    process.stdout.write('usage: node scripts/infra.mjs fetch | up [dev|test] | down [dev|test]\n');
+    process.stdout.write(
+      `usage: node scripts/infra.mjs fetch | up [${Object.keys(PROFILES).join('|')}] | down [...]\n`,
+    );
   }
 }
 

@@ -6,13 +6,14 @@
  * which stops everything it started.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
 import { DEMO_TABLE, demoFeeds } from './demo/demo-feeds.mjs';
 import { loadPlans, SEED_PLANS } from './hub.mjs';
 import {
+  fetchKafka,
   NODE_FLAGS,
   PROFILES,
   ROOT,
@@ -21,6 +22,14 @@ import {
   startPostgres,
   stopKafka,
 } from './infra.mjs';
+import * as secure from './kafka/secure.mjs';
+
+/**
+ * `npm start -- --secure` (or LGSP_SECURE=1): the broker takes SASL_SSL only, with SCRAM and
+ * ACLs, and each service, source and the demo connect as their own principal (issue 24).
+ */
+const SECURE = process.argv.includes('--secure') || process.env.LGSP_SECURE === '1';
+const PROFILE = SECURE ? 'dev-secure' : 'dev';
 
 const SERVICES = [
   ['aggregator', 'AGGREGATOR_PORT', 3002],
@@ -59,7 +68,7 @@ async function stopAll(code = 0) {
     say('  PostgreSQL stopped');
   }
   if (started.kafka) {
-    await stopKafka('dev').catch((e) => say(`  Kafka: ${e?.message ?? e}`));
+    await stopKafka(PROFILE).catch((e) => say(`  Kafka: ${e?.message ?? e}`));
     say('  Kafka stopped');
   }
   process.exit(code);
@@ -84,13 +93,19 @@ async function main() {
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
   process.on('SIGHUP', () => void stopAll(0));
-  say('LGSP digital-infrastructure hub — demo on embedded Kafka and PostgreSQL\n');
+  say(
+    `LGSP digital-infrastructure hub — demo on embedded Kafka and PostgreSQL${SECURE ? ' (secure: SASL_SSL, SCRAM, ACLs)' : ''}\n`,
+  );
+  if (SECURE && process.env.KAFKA_BROKERS)
+    throw new Error(
+      "--secure starts the hub's own secured broker: unset KAFKA_BROKERS, or secure your broker as docs/secure-kafka.md says",
+    );
 
   step('1/5 Kafka');
   let brokers = process.env.KAFKA_BROKERS;
   if (brokers) say(`  using KAFKA_BROKERS=${brokers}`);
   else {
-    brokers = (await startKafka('dev')).brokers;
+    brokers = (await startKafka(PROFILE)).brokers;
     started.kafka = true;
   }
 
@@ -98,7 +113,7 @@ async function main() {
   let databaseUrl = process.env.DATABASE_URL;
   if (databaseUrl) say(`  using DATABASE_URL=${databaseUrl.replace(/:[^:@/]*@/, ':***@')}`);
   else {
-    started.pg = await startPostgres('dev');
+    started.pg = await startPostgres(PROFILE);
     databaseUrl = started.pg.url;
   }
 
@@ -106,7 +121,7 @@ async function main() {
   const adminToken = process.env.ADMIN_TOKEN ?? randomBytes(24).toString('hex');
 
   step('3/5 services');
-  const logDir = join(PROFILES.dev.dir, 'logs');
+  const logDir = join(PROFILES[PROFILE].dir, 'logs');
   mkdirSync(logDir, { recursive: true });
   for (const [name, portVar, port] of SERVICES) {
     const logFile = join(logDir, `${name}.log`);
@@ -120,6 +135,7 @@ async function main() {
         env: {
           ...serviceEnv(name),
           ...process.env,
+          ...(SECURE ? secureEnv(name) : {}),
           KAFKA_BROKERS: brokers,
           DATABASE_URL: databaseUrl,
           ADMIN_TOKEN: adminToken,
@@ -148,21 +164,26 @@ async function main() {
   say(`  loaded ${plans.loaded} plan targets (${SEED_PLANS.replace(ROOT + '/', '')})`);
   for (const w of plans.warnings) say(`  warning: ${w}`);
   const feeds = demoFeeds();
-  const kafka = new Kafka({
-    clientId: 'lgsp-demo',
-    brokers: brokers.split(','),
-    logLevel: logLevel.WARN,
-  });
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  await producer.send({
-    topic: 'lgsp.feeds.v1',
-    acks: -1,
-    messages: feeds.map((f) => ({ key: f.source, value: JSON.stringify(f) })),
-  });
-  await producer.disconnect();
+  if (SECURE) await sendAsEachSource(brokers, feeds);
+  else {
+    const kafka = new Kafka({
+      clientId: 'lgsp-demo',
+      brokers: brokers.split(','),
+      logLevel: logLevel.WARN,
+    });
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    await producer.send({
+      topic: 'lgsp.feeds.v1',
+      acks: -1,
+      messages: feeds.map((f) => ({ key: f.source, value: JSON.stringify(f) })),
+    });
+    await producer.disconnect();
+  }
   const observations = feeds.reduce((n, f) => n + f.observations.length, 0);
-  say(`  sent ${feeds.length} feeds, ${observations} observations to lgsp.feeds.v1`);
+  say(
+    `  sent ${feeds.length} feeds, ${observations} observations to ${SECURE ? "each source's own topic, as that source (SASL_SSL)" : 'lgsp.feeds.v1'}`,
+  );
 
   step('5/5 KPIs');
   const rows = await waitForTable(api);
@@ -182,9 +203,58 @@ async function main() {
     `  ${api}/docs (OpenAPI)   curl '${api}/health'   (ingest :3001/health, aggregator :3002/health, relay :3003/health)`,
   );
   say(`  ADMIN_TOKEN=${adminToken} npm run hub -- plans load <file>`);
-  say(
-    'Feeds sent to lgsp.feeds.v1 on ' + brokers + ' are processed live. Ctrl-C stops everything.',
-  );
+  if (SECURE) {
+    const dir = secure.secureDir(PROFILES[PROFILE].dir);
+    say(
+      `Secure broker on ${brokers}: SASL_SSL with SCRAM-SHA-512 only (a plaintext client gets nowhere).`,
+    );
+    say(
+      `  CA: ${join(dir, 'ca.pem')}; the principals' passwords: ${join(dir, 'credentials.json')}`,
+    );
+    say(
+      `  onboard an operator: ADMIN_TOKEN=${adminToken} npm run hub -- sources add op.json  (prints its Kafka credential once)`,
+    );
+    say(
+      'Feeds sent by a source to lgsp.feeds.v1.<source> are processed live. Ctrl-C stops everything.',
+    );
+  } else
+    say(
+      'Feeds sent to lgsp.feeds.v1 on ' + brokers + ' are processed live. Ctrl-C stops everything.',
+    );
+}
+
+/** A service's own principal on the secure broker; the api also manages sources' credentials. */
+function secureEnv(name) {
+  return {
+    ...secure.serviceEnv(PROFILES[PROFILE].dir, name),
+    ...(name === 'api' ? { KAFKA_TOOLS_CLASSPATH: join(fetchKafka(), '*') } : {}),
+  };
+}
+
+/** The demo's feeds, each sent by its source's principal to the source's own topic. */
+async function sendAsEachSource(brokers, feeds) {
+  const dir = PROFILES[PROFILE].dir;
+  const { users } = secure.credentials(dir);
+  const ca = readFileSync(join(secure.secureDir(dir), 'ca.pem'), 'utf8');
+  for (const source of [...new Set(feeds.map((f) => f.source))]) {
+    const kafka = new Kafka({
+      clientId: `lgsp-demo-${source}`,
+      brokers: brokers.split(','),
+      logLevel: logLevel.WARN,
+      ssl: { ca: [ca] },
+      sasl: { mechanism: 'scram-sha-512', username: source, password: users[source] },
+    });
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    await producer.send({
+      topic: `lgsp.feeds.v1.${source}`,
+      acks: -1,
+      messages: feeds
+        .filter((f) => f.source === source)
+        .map((f) => ({ key: f.source, value: JSON.stringify(f) })),
+    });
+    await producer.disconnect();
+  }
 }
 
 async function waitForTable(api) {

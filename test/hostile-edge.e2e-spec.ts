@@ -10,6 +10,7 @@ import {
   callJson,
   eventually,
   type HubProcesses,
+  java,
   kafkaClient,
   requireEnv,
   startTestHub,
@@ -17,8 +18,6 @@ import {
   uniqueSuffix,
 } from '@app/testing';
 import { anyJson, anyText, hostileFeed } from '@app/testing/src/hostile-feeds.js';
-import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import type { IHeaders, Producer } from 'kafkajs';
@@ -126,42 +125,23 @@ describe('a record nested 100,000 levels deep', () => {
   });
 });
 
-/** The Kafka lib folder `npm run infra:up` fetched (the same jars as the broker). */
-function kafkaJars(): string {
-  const cache = join(process.cwd(), '.cache');
-  const dir = readdirSync(cache).find((d) => d.startsWith('kafka-'));
-  if (!dir) throw new Error('no Kafka jars in .cache/: run `node scripts/infra.mjs fetch`');
-  return join(cache, dir, 'lib', '*');
-}
-
 /** Sends `key<TAB>value` lines through Apache Kafka's own console producer. */
-function javaProduce(lines: string[], producerProps: Record<string, string>): Promise<string> {
-  const args = [
-    '-cp',
-    kafkaJars(),
-    'kafka.tools.ConsoleProducer',
-    '--bootstrap-server',
-    requireEnv('KAFKA_BROKERS'),
-    '--topic',
-    'lgsp.feeds.v1',
-    '--property',
-    'parse.key=true',
-    '--property',
-    'key.separator=\t',
-    ...Object.entries(producerProps).flatMap(([k, v]) => ['--producer-property', `${k}=${v}`]),
-  ];
-  return new Promise((resolve, reject) => {
-    const java = spawn('java', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    java.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    java.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    java.on('error', reject);
-    java.on('exit', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`ConsoleProducer exited ${code}: ${out}`)),
-    );
-    java.stdin.end(lines.map((l) => `${l}\n`).join(''));
-  });
-}
+const javaProduce = (lines: string[], producerProps: Record<string, string>) =>
+  java(
+    [
+      'kafka.tools.ConsoleProducer',
+      '--bootstrap-server',
+      requireEnv('KAFKA_BROKERS'),
+      '--topic',
+      'lgsp.feeds.v1',
+      '--property',
+      'parse.key=true',
+      '--property',
+      'key.separator=\t',
+      ...Object.entries(producerProps).flatMap(([k, v]) => ['--producer-property', `${k}=${v}`]),
+    ],
+    lines.map((l) => `${l}\n`).join(''),
+  );
 
 describe("feeds from Apache Kafka's Java producer", () => {
   // One province per codec, so each figure tells which codec carried it.
@@ -198,6 +178,50 @@ describe("feeds from Apache Kafka's Java producer", () => {
       ]);
     },
   );
+
+  it('applies only the committed transactions of a transactional producer (read_committed)', async () => {
+    // The aborted copy comes first with the same feedId: read, it would own the feedId and
+    // the committed one would be a duplicate.
+    const feedId = `java-tx-${src}`;
+    const lines = [
+      `abort\tviettel\t${JSON.stringify(goodFeed('22', 111, feedId))}`,
+      `commit\tviettel\t${JSON.stringify(goodFeed('22', 222, feedId))}`,
+    ];
+    await java(
+      [
+        join('test', 'java', 'KafkaFeeds.java'),
+        requireEnv('KAFKA_BROKERS'),
+        'lgsp.feeds.v1',
+        'tx',
+        'zstd',
+      ],
+      lines.map((l) => `${l}\n`).join(''),
+    );
+    const k = await eventually(async () => kpi('22'), { timeoutMs: 60_000 });
+    expect(k.numerator).toBe(222);
+    const seen = await admin('GET', `/v1/exchanges?feedId=${feedId}&limit=10`);
+    expect(seen.items.map((e: any) => e.outcome)).toEqual(['accepted']);
+  });
+
+  it("publishes KPI events Apache Kafka's Java consumer reads, CRCs checked, as the API has them", async () => {
+    const api = await kpi('36');
+    const out = await java([
+      join('test', 'java', 'KafkaRead.java'),
+      requireEnv('KAFKA_BROKERS'),
+      'lgsp.kpi.v1',
+      `java-warehouse-${src}`,
+    ]);
+    const latest = out
+      .split('\n')
+      .filter((l) => l.startsWith('MBB_SUB_P100|36|2024-06\t'))
+      .map((l) => JSON.parse(l.slice(l.indexOf('\t') + 1)) as KpiEvent)
+      .sort((a, b) => b.revision - a.revision)[0];
+    expect(latest).toMatchObject({
+      numerator: api!.numerator,
+      revision: api!.revision,
+      value: api!.value,
+    });
+  });
 
   it('left every service up and ready', async () => {
     await expectAllReady();

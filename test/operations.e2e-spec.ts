@@ -126,6 +126,9 @@ describe('health', () => {
       expect(body.checks.consumer!.detail!.lag).toBeGreaterThan(0);
       expect(body.checks.database!.ok).toBe(true);
       expect((await health('ingest'))[0]).toBe(200);
+      // Not ready, but not dead: restarting it would not help.
+      expect((await fetch(hub.url('aggregator', '/health/live'))).status).toBe(200);
+      expect((await fetch(hub.url('aggregator', '/health/ready'))).status).toBe(503);
     } finally {
       await blocker.query('ROLLBACK');
       await blocker.end();
@@ -155,5 +158,7 @@ describe('health', () => {
     expect(status).toBe(503);
     expect(body.checks.database).toMatchObject({ ok: false });
     expect(JSON.stringify(body.checks.database)).toMatch(/terminat|does not exist|connect/i);
+    expect((await fetch(hub.url('api', '/health/ready'))).status).toBe(503);
+    expect((await fetch(hub.url('api', '/health/live'))).status).toBe(200);
   });
 });

@@ -18,6 +18,7 @@ import { PlansController } from './plans/plans.controller.js';
 import { OpsController } from './ops/ops.controller.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
 import { kafkaProvider } from '@app/kafka';
+import { KafkaAccess } from './sources/kafka-access.service.js';
 import { SourcesController } from './sources/sources.controller.js';
 import { AuditController } from './audit/audit.controller.js';
 
@@ -44,6 +45,7 @@ import { AuditController } from './audit/audit.controller.js';
       useFactory: (c: HubConfig) => AdminUnits.load(c.ADMIN_UNITS_DIR),
     },
     KpiReadService,
+    KafkaAccess,
     AdminTokenGuard,
     {
       provide: APP_PIPE,

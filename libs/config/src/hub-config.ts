@@ -54,6 +54,24 @@ export class HubConfig {
   @IsString()
   KAFKA_SASL_PASSWORD?: string = undefined;
 
+  /**
+   * TLS to the broker: the PEM file of the CA its certificate is signed by (the secure mode of
+   * `npm start -- --secure` makes one). Unset: plaintext.
+   */
+  @IsOptional()
+  @IsString()
+  KAFKA_SSL_CA_FILE?: string = undefined;
+
+  /**
+   * The api on a secured broker: the Java classpath of Apache Kafka's jars, whose
+   * ConfigCommand creates and removes sources' SCRAM credentials when they are onboarded,
+   * suspended or removed (`.cache/kafka-<version>/lib/*` once fetched). Unset: the api
+   * manages no Kafka credentials or ACLs.
+   */
+  @IsOptional()
+  @IsString()
+  KAFKA_TOOLS_CLASSPATH?: string = undefined;
+
   /** Consumer group of the ingest service. */
   @IsString()
   INGEST_GROUP = 'lgsp-ingest';

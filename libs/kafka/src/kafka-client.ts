@@ -11,6 +11,7 @@ import kafkajs, {
   type SASLOptions,
 } from 'kafkajs';
 import { HUB_CONFIG, type HubConfig } from '@app/config';
+import { readFileSync } from 'node:fs';
 import { registerCodecs } from './codecs.js';
 import { keyPartition } from './murmur2.js';
 import type { TopicSpec } from '@app/contract';
@@ -23,6 +24,7 @@ export function createKafka(
   clientId: string,
   brokers: string,
   sasl?: { mechanism: 'scram-sha-256' | 'scram-sha-512'; username: string; password: string },
+  tls?: { ca: string },
 ): Kafka {
   const logger = new Logger('kafkajs');
   registerCodecs();
@@ -30,6 +32,7 @@ export function createKafka(
     clientId,
     brokers: brokers.split(','),
     ...(sasl ? { sasl: sasl as SASLOptions } : {}),
+    ...(tls ? { ssl: { ca: [tls.ca] } } : {}),
     logLevel: logLevel.WARN,
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 },
     // kafkajs retries what it logs at ERROR; what finally fails reaches our code as an error.
@@ -212,6 +215,7 @@ export function kafkaProvider(service: string) {
               password: c.KAFKA_SASL_PASSWORD ?? '',
             }
           : undefined,
+        c.KAFKA_SSL_CA_FILE ? { ca: readFileSync(c.KAFKA_SSL_CA_FILE, 'utf8') } : undefined,
       ),
   };
 }

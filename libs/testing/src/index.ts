@@ -216,6 +216,8 @@ export class HubProcesses {
     private readonly env: Record<string, string>,
     basePort: number,
     private readonly logDir = join(process.cwd(), '.data', 'test', 'logs'),
+    /** Settings of one service only (its own Kafka principal on a secured broker). */
+    private readonly serviceEnv: Partial<Record<ServiceName, Record<string, string>>> = {},
   ) {
     this.ports = {
       api: basePort,
@@ -231,7 +233,7 @@ export class HubProcesses {
    * start an aggregator on it to scale out.
    */
   sibling(basePort: number): HubProcesses {
-    return new HubProcesses(this.env, basePort, this.logDir);
+    return new HubProcesses(this.env, basePort, this.logDir, this.serviceEnv);
   }
 
   url(service: ServiceName, path: string): string {
@@ -251,6 +253,7 @@ export class HubProcesses {
           ...NODE_FLAGS.env?.[service],
           ...process.env,
           ...this.env,
+          ...this.serviceEnv[service],
           API_PORT: String(this.ports.api),
           INGEST_PORT: String(this.ports.ingest),
           AGGREGATOR_PORT: String(this.ports.aggregator),
@@ -316,6 +319,7 @@ export async function startTestHub(
   basePort: number,
   env: Record<string, string> = {},
   services?: readonly ServiceName[],
+  serviceEnv: Partial<Record<ServiceName, Record<string, string>>> = {},
 ): Promise<{ hub: HubProcesses; databaseUrl: string; run: string }> {
   const run = uniqueSuffix();
   const databaseUrl = await freshDatabase(name);
@@ -331,6 +335,8 @@ export async function startTestHub(
       ...env,
     },
     basePort,
+    undefined,
+    serviceEnv,
   );
   if (services) for (const s of services) await hub.start(s);
   else await hub.startAll();
@@ -355,3 +361,4 @@ export async function callJson<T = Record<string, unknown>>(
   return { status: r.status, body: (await r.json()) as T };
 }
 export * from './workload.js';
+export * from './java.js';

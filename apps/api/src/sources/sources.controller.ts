@@ -1,4 +1,5 @@
 import {
+  BadGatewayException,
   BadRequestException,
   Body,
   ConflictException,
@@ -28,6 +29,7 @@ import { ensureTopics, KAFKA } from '@app/kafka';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { AdminTokenGuard } from '../common/admin-token.guard.js';
+import { KafkaAccess } from './kafka-access.service.js';
 import { KeyRequestDto, SourceDto, SourcePatchDto } from './source.dto.js';
 
 /**
@@ -43,6 +45,7 @@ export class SourcesController {
   constructor(
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(KAFKA) private readonly kafka: Kafka,
+    private readonly access: KafkaAccess,
   ) {}
 
   @Get()
@@ -95,8 +98,14 @@ export class SourcesController {
   @Post()
   @UseGuards(AdminTokenGuard)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Register a source; creates its own topic lgsp.feeds.v1.<id>' })
-  @ApiCreatedResponse({ description: 'the registration' })
+  @ApiOperation({
+    summary:
+      'Register a source; creates its own topic lgsp.feeds.v1.<id>, and on a secured broker its SCRAM credential and ACLs',
+  })
+  @ApiCreatedResponse({
+    description:
+      'the registration; on a secured broker also kafka: { bootstrap, securityProtocol, mechanism, username, password, topic }, the password shown once',
+  })
   async create(@Body() body: SourceDto) {
     const mapping = this.checkMapping(body.mapping);
     this.checkExpects(body.expects, body.measures);
@@ -116,7 +125,36 @@ export class SourcesController {
         `source "${body.id}" is already registered: change it with PATCH /v1/sources/${body.id}`,
       );
     await ensureTopics(this.kafka, [sourceTopicSpec(body.id)]);
-    return view(await this.mustGet(body.id));
+    const registration = view(await this.mustGet(body.id));
+    if (!this.access.enabled) return registration;
+    try {
+      return { ...registration, kafka: await this.access.grant(body.id) };
+    } catch (e) {
+      throw new BadGatewayException(
+        `source "${body.id}" is registered, but its Kafka credential could not be made (${(e as Error).message}); try again with POST /v1/sources/${body.id}/kafka-credential`,
+      );
+    }
+  }
+
+  @Post(':id/kafka-credential')
+  @UseGuards(AdminTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary:
+      "A new SCRAM password for the source's principal on a secured broker (the old one stops working); shown once",
+  })
+  @ApiCreatedResponse({
+    description: '{ bootstrap, securityProtocol, mechanism, username, password, topic }',
+  })
+  async rotateKafkaCredential(@Param('id') id: string) {
+    const s = await this.mustGet(id);
+    if (!this.access.enabled)
+      throw new ConflictException(
+        'the hub runs on a broker without SASL: there is no Kafka credential to issue (see `npm start -- --secure`)',
+      );
+    const credential = await this.access.grant(id);
+    if (!s.active) await this.access.revoke(id);
+    return credential;
   }
 
   @Patch(':id')
@@ -135,6 +173,11 @@ export class SourcesController {
       ...(body.areas !== undefined ? { areas: body.areas } : {}),
       ...(mapping ? { mapping } : {}),
     });
+    // Suspended: its principal may write nothing; active again: its own topic.
+    if (this.access.enabled && body.active !== undefined && body.active !== current.active) {
+      if (body.active) await this.access.allow(id);
+      else await this.access.revoke(id);
+    }
     return view(await this.mustGet(id));
   }
 
