@@ -133,7 +133,7 @@ describe('a source onboarded through the admin API', () => {
         timeoutMs: 60_000,
       },
     );
-    expect(k!.inputs).toEqual([expect.objectContaining({ source: src })]);
+    expect(k.inputs).toEqual([expect.objectContaining({ source: src })]);
   });
 
   it("is refused another source's topic and the shared topic", async () => {
