@@ -18,6 +18,7 @@ import {
   uniqueSuffix,
 } from '@app/testing';
 import { anyJson, anyText, hostileFeed } from '@app/testing/src/hostile-feeds.js';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import type { IHeaders, Producer } from 'kafkajs';
@@ -178,6 +179,43 @@ describe("feeds from Apache Kafka's Java producer", () => {
       ]);
     },
   );
+
+  it('sets aside, with its offsets, a batch that decompresses past the bound, and applies the feed behind it', async () => {
+    // 70 MB of JSON that gzip makes about 70 kB: the broker takes it (its limit is on the
+    // compressed batch), and the hub must not inflate it (MAX_DECOMPRESSED_BYTES, 64 MB).
+    const props = join(process.cwd(), '.data', 'test', `bomb-${src}.properties`);
+    writeFileSync(props, 'max.request.size=104857600\nbuffer.memory=209715200\n');
+    const bomb = `{"schema":"lgsp.feed.v1","pad":"${'0'.repeat(70 * 1024 * 1024)}"}`;
+    const sent = await java(
+      [
+        join('test', 'java', 'KafkaFeeds.java'),
+        requireEnv('KAFKA_BROKERS'),
+        'lgsp.feeds.v1',
+        'plain',
+        'gzip',
+        props,
+      ],
+      `viettel\t${bomb}\n`,
+    );
+    expect(sent).toContain('SENT');
+    const record = await eventually(
+      () => dlq.records.find((r) => r.headers['lgsp-error-code'] === 'UNDECODABLE_BATCH'),
+      { timeoutMs: 60_000 },
+    );
+    expect(record.headers['lgsp-errors']).toMatch(/larger than|maxOutputLength|more than/);
+    expect(record.headers['lgsp-source-topic']).toBe('lgsp.feeds.v1');
+    expect(Number(record.headers['lgsp-source-last-offset'])).toBeGreaterThanOrEqual(
+      Number(record.headers['lgsp-source-offset']),
+    );
+    expect(record.value!.length).toBeLessThan(1024 * 1024);
+    await producer.send({
+      topic: 'lgsp.feeds.v1',
+      acks: -1,
+      messages: [{ key: 'viettel', value: JSON.stringify(goodFeed('02', 2222)) }],
+    });
+    await eventually(async () => ((await kpi('02'))?.numerator === 2222 ? true : undefined));
+    await expectAllReady();
+  });
 
   it('applies only the committed transactions of a transactional producer (read_committed)', async () => {
     // The aborted copy comes first with the same feedId: read, it would own the feedId and

@@ -199,7 +199,6 @@ export class BatchConsumer {
       topics: [...this.options.topics],
       fromBeginning: true,
     });
-    this.running = true;
     this.lastProgress = Date.now();
     this.lagTimer = setInterval(() => void this.checkLag(), 5_000);
     this.lagTimer.unref();
@@ -237,6 +236,8 @@ export class BatchConsumer {
         );
       },
     });
+    // Running (and ready) once it has joined its group: kafkajs' run() resolves after the join.
+    if (!this.stopped && !this.failed) this.running = true;
   }
 
   /**

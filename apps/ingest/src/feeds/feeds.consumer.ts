@@ -104,7 +104,9 @@ export class FeedsConsumer implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private async refreshTopics(): Promise<void> {
-    if (this.stopping) return;
+    // A consumer still joining its group cannot leave it: stopped now, it would stay a member
+    // until its session times out, and the next one's join would wait for that.
+    if (this.stopping || !this.consumer?.status().running) return;
     try {
       const wanted = await this.wantedTopics();
       if (wanted.join() === this.topics.join() || this.stopping) return;
