@@ -11,8 +11,13 @@
  *   npm run hub -- sources key list <id> | key revoke <id> <keyId>
  *   npm run hub -- exchanges [--source viettel] [--from 2026-11-01T00:00:00Z] [--outcome rejected] [--feedId f]
  *   npm run hub -- dlq list [--source viettel] | show <id> | replay <id>
+ *   npm run hub -- sources kafka-credential <id>     a new SCRAM password (secured broker)
+ *   npm run hub -- tokens create --name n --role admin|ops|reader [--provinces 37,38] [--expires-days 90]
+ *   npm run hub -- tokens list | rotate <id> | revoke <id>
+ *   npm run hub -- actions [--actor name] [--target source:itel] [--after id]
  *
- * Commands that change something, and exchanges and dlq, need ADMIN_TOKEN.
+ * The token is HUB_TOKEN (a named token) or ADMIN_TOKEN: changes and tokens need an admin,
+ * exchanges and dlq ops, and kpis a reader where the api requires one.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -60,8 +65,11 @@ async function main() {
   const [what, verb] = a._;
   const query = (keys) =>
     new URLSearchParams(Object.fromEntries(keys.filter((k) => a[k]).map((k) => [k, a[k]])));
+  const token = process.env.HUB_TOKEN ?? process.env.ADMIN_TOKEN;
   const get = async (path) => {
-    const r = await fetch(`${api}${path}`).catch((e) => {
+    const r = await fetch(`${api}${path}`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    }).catch((e) => {
       throw new Error(
         `no answer from ${api} (${e.cause?.code ?? e.message}): is the hub running? (npm start)`,
       );
@@ -71,12 +79,14 @@ async function main() {
   };
   /** An admin call: the token from ADMIN_TOKEN, the API's reasons on failure. */
   const admin = async (method, path, body) => {
-    if (!process.env.ADMIN_TOKEN)
-      throw new Error('set ADMIN_TOKEN to the token the api was started with');
+    if (!token)
+      throw new Error(
+        'set HUB_TOKEN to a named token, or ADMIN_TOKEN to the token the api was started with',
+      );
     const r = await fetch(`${api}${path}`, {
       method,
       headers: {
-        authorization: `Bearer ${process.env.ADMIN_TOKEN}`,
+        authorization: `Bearer ${token}`,
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -100,9 +110,8 @@ async function main() {
   const [, , id, extra] = a._;
   if (what === 'plans' && verb === 'load') {
     const file = a._[2] ? resolve(a._[2]) : SEED_PLANS;
-    if (!process.env.ADMIN_TOKEN)
-      throw new Error('set ADMIN_TOKEN to the token the api was started with');
-    const r = await loadPlans(api, process.env.ADMIN_TOKEN, file);
+    if (!token) throw new Error('set HUB_TOKEN (an admin token) or ADMIN_TOKEN');
+    const r = await loadPlans(api, token, file);
     for (const w of r.warnings) console.warn(`warning: ${w}`);
     console.log(`loaded ${r.loaded} targets from ${file}`);
   } else if (what === 'plans' && verb === 'list') {
@@ -199,6 +208,42 @@ async function main() {
       ['id', 'rejectedAt', 'source', 'feedId', 'errorCode', 'errors', 'replays', 'first'],
     );
     if (r.next) console.log(`more: --after ${r.next}`);
+  } else if (what === 'sources' && verb === 'kafka-credential') {
+    print(await admin('POST', `/v1/sources/${encodeURIComponent(id ?? '')}/kafka-credential`));
+  } else if (what === 'tokens' && verb === 'create') {
+    const r = await admin('POST', '/v1/tokens', {
+      name: a.name,
+      role: a.role,
+      ...(a.provinces ? { provinces: a.provinces.split(',') } : {}),
+      ...(a['expires-days'] ? { expiresInDays: Number(a['expires-days']) } : {}),
+    });
+    console.log(`token ${r.id} "${r.name}" (${r.role}), shown once, keep it secret:\n${r.token}`);
+  } else if (what === 'tokens' && verb === 'list') {
+    table(
+      (await admin('GET', '/v1/tokens')).items.map((t) => ({
+        ...t,
+        provinces: t.provinces?.join(',') ?? '*',
+      })),
+      ['id', 'name', 'role', 'provinces', 'createdBy', 'expiresAt', 'revokedAt', 'lastUsedAt'],
+    );
+  } else if (what === 'tokens' && verb === 'rotate') {
+    const r = await admin('POST', `/v1/tokens/${encodeURIComponent(id ?? '')}/rotate`);
+    console.log(`token ${r.id} replaces ${id} (shown once):\n${r.token}`);
+  } else if (what === 'tokens' && verb === 'revoke') {
+    await admin('DELETE', `/v1/tokens/${encodeURIComponent(id ?? '')}`);
+    console.log(`revoked token ${id}`);
+  } else if (what === 'actions') {
+    const r = await admin(
+      'GET',
+      `/v1/admin-actions?${query(['actor', 'target', 'after', 'limit'])}`,
+    );
+    table(
+      r.items.map((x) => ({
+        ...x,
+        change: JSON.stringify({ before: x.before, after: x.after }).slice(0, 100),
+      })),
+      ['id', 'at', 'actor', 'action', 'target', 'change'],
+    );
   } else if (what === 'dlq' && verb === 'show') {
     print(await admin('GET', `/v1/dlq/${encodeURIComponent(id ?? '')}`));
   } else if (what === 'dlq' && verb === 'replay') {
@@ -207,7 +252,7 @@ async function main() {
     console.log(
       readFileSync(fileURLToPath(import.meta.url), 'utf8')
         .split('\n')
-        .slice(2, 18)
+        .slice(2, 26)
         .filter((l, i, all) => i < all.indexOf(' */'))
         .map((l) => l.replace(/^ \*\s?/, ''))
         .join('\n'),

@@ -186,7 +186,7 @@ async function main() {
   );
 
   step('5/5 KPIs');
-  const rows = await waitForTable(api);
+  const rows = await waitForTable(api, adminToken);
   printTable(rows);
   const bad = rows.filter((r) => !r.matches);
   say(
@@ -215,6 +215,9 @@ async function main() {
       `  onboard an operator: ADMIN_TOKEN=${adminToken} npm run hub -- sources add op.json  (prints its Kafka credential once)`,
     );
     say(
+      `  the read API needs a token: ADMIN_TOKEN=${adminToken} npm run hub -- tokens create --name me --role reader`,
+    );
+    say(
       'Feeds sent by a source to lgsp.feeds.v1.<source> are processed live. Ctrl-C stops everything.',
     );
   } else
@@ -227,7 +230,9 @@ async function main() {
 function secureEnv(name) {
   return {
     ...secure.serviceEnv(PROFILES[PROFILE].dir, name),
-    ...(name === 'api' ? { KAFKA_TOOLS_CLASSPATH: join(fetchKafka(), '*') } : {}),
+    ...(name === 'api'
+      ? { KAFKA_TOOLS_CLASSPATH: join(fetchKafka(), '*'), READ_API_REQUIRES_TOKEN: 'true' }
+      : {}),
   };
 }
 
@@ -257,13 +262,18 @@ async function sendAsEachSource(brokers, feeds) {
   }
 }
 
-async function waitForTable(api) {
+async function waitForTable(api, token) {
   const deadline = Date.now() + 120_000;
   let last = [];
   for (;;) {
     last = await Promise.all(
       DEMO_TABLE.map(async (row) => {
-        const r = await fetch(`${api}/v1/kpis?area=${row.area}&period=${row.period}&kpi=${row.kpi}`)
+        const r = await fetch(
+          `${api}/v1/kpis?area=${row.area}&period=${row.period}&kpi=${row.kpi}`,
+          {
+            headers: { authorization: `Bearer ${token}` },
+          },
+        )
           .then((x) => x.json())
           .catch(() => ({ items: [] }));
         const kpi = r.items?.[0];

@@ -1,6 +1,6 @@
 import { MetricsController } from '@app/service';
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_PIPE } from '@nestjs/core';
+import { APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { hubConfigProvider } from '@app/config';
 import { DATA_SOURCE, dataSourceProvider } from '@app/database';
 import type { DataSource } from 'typeorm';
@@ -12,12 +12,14 @@ import { CatalogueController } from './catalogue/catalogue.controller.js';
 import { KpiChangesController } from './changes/kpi-changes.controller.js';
 import { KpiReadService } from './kpis/kpi-read.service.js';
 import { KpisController } from './kpis/kpis.controller.js';
-import { AdminTokenGuard } from './common/admin-token.guard.js';
+import { RolesGuard } from './common/roles.guard.js';
 import { BodyValidationPipe } from './common/body-validation.pipe.js';
 import { PlansController } from './plans/plans.controller.js';
 import { OpsController } from './ops/ops.controller.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
 import { kafkaProvider } from '@app/kafka';
+import { AdminLog } from './access/admin-log.service.js';
+import { TokensController } from './access/tokens.controller.js';
 import { KafkaAccess } from './sources/kafka-access.service.js';
 import { SourcesController } from './sources/sources.controller.js';
 import { AuditController } from './audit/audit.controller.js';
@@ -30,6 +32,7 @@ import { AuditController } from './audit/audit.controller.js';
     PlansController,
     OpsController,
     SourcesController,
+    TokensController,
     AuditController,
     DashboardController,
     HealthController,
@@ -46,7 +49,8 @@ import { AuditController } from './audit/audit.controller.js';
     },
     KpiReadService,
     KafkaAccess,
-    AdminTokenGuard,
+    AdminLog,
+    { provide: APP_GUARD, useClass: RolesGuard },
     {
       provide: APP_PIPE,
       useValue: new BodyValidationPipe(),

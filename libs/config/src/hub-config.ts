@@ -195,6 +195,14 @@ export class HubConfig {
   @IsInt()
   @Min(200)
   SOURCE_TOPICS_REFRESH_MS = 10_000;
+
+  /**
+   * \`true\`: the read API (KPIs, series, the change feed) answers only a token of any role
+   * (\`npm start -- --secure\` sets it); \`false\`: it is open, and a reader token limited to
+   * some provinces still sees only those.
+   */
+  @IsIn(['true', 'false'])
+  READ_API_REQUIRES_TOKEN: 'true' | 'false' = 'false';
 }
 
 export class ConfigError extends Error {

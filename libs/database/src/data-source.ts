@@ -12,6 +12,7 @@ import { KpiChangeLog1763900000000 } from './migrations/1763900000000-kpi-change
 import { LgspEdge1764000000000 } from './migrations/1764000000000-lgsp-edge.js';
 import { IncrementalAggregation1764100000000 } from './migrations/1764100000000-incremental-aggregation.js';
 import { OneChangeLogIndex1764200000000 } from './migrations/1764200000000-one-change-log-index.js';
+import { PeopleAndRoles1764300000000 } from './migrations/1764300000000-people-and-roles.js';
 
 export const ENTITIES = [
   FeedEntity,
@@ -26,6 +27,7 @@ export const MIGRATIONS = [
   LgspEdge1764000000000,
   IncrementalAggregation1764100000000,
   OneChangeLogIndex1764200000000,
+  PeopleAndRoles1764300000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

@@ -13,3 +13,4 @@ export * from './audit-store.js';
 export * from './change-log-writer.js';
 export * from './pg-safe.js';
 export * from './classify.js';
+export * from './access-store.js';

@@ -6,6 +6,7 @@ import {
 } from '@app/catalogue';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DataSource, QueryRunner } from 'typeorm';
+import { returned } from './sql.js';
 
 type Db = DataSource | QueryRunner;
 
@@ -58,12 +59,6 @@ export interface IssuedKey {
 export type KeyCheck =
   | { readonly ok: true; readonly sourceId: string; readonly keyId: string }
   | { readonly ok: false; readonly reason: string };
-
-/** TypeORM answers an UPDATE ... RETURNING with [rows, count], an INSERT with the rows. */
-const returned = (result: unknown): unknown[] =>
-  Array.isArray(result) && Array.isArray(result[0])
-    ? (result[0] as unknown[])
-    : (result as unknown[]);
 
 const KEY_PATTERN = /^lgsk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();

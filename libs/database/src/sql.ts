@@ -42,3 +42,7 @@ export function valuesChunks<T>(
   }
   return out;
 }
+
+/** TypeORM answers an UPDATE ... RETURNING with [rows, count], an INSERT with the rows. */
+export const returned = <T = unknown>(result: unknown): T[] =>
+  Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as T[]) : (result as T[]);

@@ -8,7 +8,7 @@ import {
   Param,
   Post,
   Query,
-  UseGuards,
+  Req,
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
@@ -24,7 +24,8 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsRFC3339, IsString, Matches, Max, Min } from 'class-validator';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
-import { AdminTokenGuard } from '../common/admin-token.guard.js';
+import { AdminLog } from '../access/admin-log.service.js';
+import { Needs, type RequestWithPrincipal } from '../common/roles.guard.js';
 
 export class PageQueryDto {
   @ApiPropertyOptional({ description: 'cursor: the last id of the previous page' })
@@ -84,7 +85,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 @ApiTags('audit')
 @ApiBearerAuth()
-@UseGuards(AdminTokenGuard)
+@Needs('ops')
 @Controller('v1')
 export class AuditController {
   private readonly audit = new AuditStore();
@@ -92,6 +93,7 @@ export class AuditController {
   constructor(
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(KAFKA) private readonly kafka: Kafka,
+    private readonly log: AdminLog,
   ) {}
 
   @Get('exchanges')
@@ -139,7 +141,7 @@ export class AuditController {
     summary:
       'Send a rejected feed through the hub again (after a registration or mapping fix); it is never counted twice',
   })
-  async replay(@Param('id') id: string) {
+  async replay(@Param('id') id: string, @Req() req: RequestWithPrincipal) {
     const e = await this.mustGet(id);
     if (!e.replayable)
       throw new ConflictException(
@@ -164,6 +166,7 @@ export class AuditController {
       await producer.disconnect();
     }
     await this.audit.markReplayed(this.ds, id);
+    await this.log.record(req, 'dlq.replay', `dlq:${id}`, { after: { topic } });
     return {
       dlqId: id,
       topic,

@@ -1,10 +1,14 @@
-import { BadRequestException, Controller, Get, Inject, Query } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Inject, Query, Req } from '@nestjs/common';
+import type { AdminUnits } from '@app/catalogue';
 import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { KpiEvent } from '@app/contract';
 import { DATA_SOURCE, KpiStore } from '@app/database';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import type { DataSource } from 'typeorm';
+import { ADMIN_UNITS } from '../api.tokens.js';
+import { readScope } from '../common/read-scope.js';
+import { Needs, type RequestWithPrincipal } from '../common/roles.guard.js';
 
 export class KpiChangesQueryDto {
   /** The cursor of the previous call (`next`); `0` or absent for the beginning. */
@@ -28,23 +32,30 @@ export class KpiChangesQueryDto {
  */
 @ApiTags('kpis')
 @Controller('v1/kpi-changes')
+@Needs('read')
 export class KpiChangesController {
   private readonly kpis = new KpiStore();
 
-  constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
+  constructor(
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(ADMIN_UNITS) private readonly units: AdminUnits,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'KPI changes after a cursor (incremental load)' })
   @ApiOkResponse({ description: '{ items: KPI events, next: cursor, more: boolean }' })
-  async changes(@Query() q: KpiChangesQueryDto) {
+  async changes(@Query() q: KpiChangesQueryDto, @Req() req: RequestWithPrincipal) {
+    const scope = readScope(this.units, req);
     const limit = q.limit ?? 1_000;
     const after = q.after ?? '0';
     if (BigInt(after) > 9_223_372_036_854_775_807n)
       throw new BadRequestException('after is out of range');
     const rows = await this.kpis.changes(this.ds, after, limit + 1);
     const page = rows.slice(0, limit);
+    const items = page.map((r) => JSON.parse(r.payload) as KpiEvent);
+    // A reader limited to some provinces gets their changes only; the cursor moves past all.
     return {
-      items: page.map((r) => JSON.parse(r.payload) as KpiEvent),
+      items: scope ? items.filter((e) => scope.covers(e)) : items,
       next: page.at(-1)?.id ?? after,
       more: rows.length > limit,
     };

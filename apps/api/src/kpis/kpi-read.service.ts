@@ -14,6 +14,8 @@ export interface KpiFilter {
   readonly toYear?: number;
   /** Only keys after this one, in the order of the answer (area, period, kpi): a page's cursor. */
   readonly after?: KpiKey;
+  /** Only these (boundary set, area) pairs: a reader limited to some provinces. */
+  readonly scope?: { readonly bs: readonly string[]; readonly area: readonly string[] };
 }
 
 export interface KpiKey {
@@ -57,6 +59,11 @@ export class KpiReadService {
     if (filter.kpi !== undefined) add('v.kpi = ?', filter.kpi);
     if (filter.fromYear !== undefined) add('v.year >= ?', filter.fromYear);
     if (filter.toYear !== undefined) add('v.year <= ?', filter.toYear);
+    if (filter.scope !== undefined) {
+      args.push(filter.scope.bs, filter.scope.area);
+      const n = args.length;
+      where.push(`(v.bs, v.area) IN (SELECT * FROM unnest($${n - 1}::text[], $${n}::text[]))`);
+    }
     if (filter.after !== undefined) {
       args.push(filter.after.area, filter.after.period, filter.after.kpi);
       const n = args.length;

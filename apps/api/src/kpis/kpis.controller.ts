@@ -1,9 +1,12 @@
-import { BadRequestException, Controller, Get, Query, Res } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { mustParsePeriod, monthSpan } from '@app/catalogue';
+import { type AdminUnits, mustParsePeriod, monthSpan } from '@app/catalogue';
 import type { KpiEvent } from '@app/contract';
 import { toCsv } from '../common/csv.js';
 import { KpiQueryDto, KpiSeriesQueryDto } from './kpi-query.dto.js';
+import { ADMIN_UNITS } from '../api.tokens.js';
+import { mustCover, readScope } from '../common/read-scope.js';
+import { Needs, type RequestWithPrincipal } from '../common/roles.guard.js';
 import { KPI_LIMIT, kpiCursor, KpiReadService, parseKpiCursor } from './kpi-read.service.js';
 
 interface HeaderSink {
@@ -64,8 +67,12 @@ function csv(res: HeaderSink, name: string, items: readonly KpiEvent[]): string 
 /** The current value of every KPI key: what the latest event per key on `lgsp.kpi.v1` says. */
 @ApiTags('kpis')
 @Controller('v1/kpis')
+@Needs('read')
 export class KpisController {
-  constructor(private readonly kpis: KpiReadService) {}
+  constructor(
+    private readonly kpis: KpiReadService,
+    @Inject(ADMIN_UNITS) private readonly units: AdminUnits,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'KPIs by area, period and KPI (JSON, or CSV with format=csv)' })
@@ -73,7 +80,12 @@ export class KpisController {
     description:
       '{ count, items: KPI events as on lgsp.kpi.v1, with the applicable target, next: the cursor of the next page (pass it as after) or null, more }. CSV: the next cursor in the X-Next-Cursor header.',
   })
-  async list(@Query() q: KpiQueryDto, @Res({ passthrough: true }) res: HeaderSink) {
+  async list(
+    @Query() q: KpiQueryDto,
+    @Res({ passthrough: true }) res: HeaderSink,
+    @Req() req: RequestWithPrincipal,
+  ) {
+    const scope = readScope(this.units, req);
     const after = q.after === undefined ? undefined : parseKpiCursor(q.after);
     if (q.after !== undefined && !after)
       throw new BadRequestException('after must be a cursor returned as next');
@@ -84,6 +96,7 @@ export class KpisController {
         ...(q.period ? { period: q.period } : {}),
         ...(q.kpi ? { kpi: q.kpi } : {}),
         ...(after ? { after } : {}),
+        ...(scope ? { scope } : {}),
       },
       limit + 1,
     );
@@ -100,7 +113,13 @@ export class KpisController {
   @Get('series')
   @ApiOperation({ summary: "One KPI's time series for an area, oldest first" })
   @ApiOkResponse({ description: '{ kpi, area, count, items }' })
-  async series(@Query() q: KpiSeriesQueryDto, @Res({ passthrough: true }) res: HeaderSink) {
+  async series(
+    @Query() q: KpiSeriesQueryDto,
+    @Res({ passthrough: true }) res: HeaderSink,
+    @Req() req: RequestWithPrincipal,
+  ) {
+    const scope = readScope(this.units, req);
+    if (scope && !scope.has('2008', q.area)) mustCover(scope, '2025', q.area);
     const items = (
       await this.kpis.find({
         kpi: q.kpi,
@@ -110,6 +129,7 @@ export class KpisController {
       })
     )
       .filter((e) => !q.granularity || mustParsePeriod(e.period).kind === q.granularity)
+      .filter((e) => !scope || scope.covers(e))
       .sort((a, b) => periodOrder(a.period) - periodOrder(b.period));
     return q.format === 'csv'
       ? csv(res, `${q.kpi}-${q.area}`, items)

@@ -6,7 +6,7 @@ import {
   Inject,
   Post,
   Query,
-  UseGuards,
+  Req,
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
@@ -20,7 +20,8 @@ import { DATA_SOURCE, TargetStore } from '@app/database';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import type { DataSource } from 'typeorm';
 import { ADMIN_UNITS } from '../api.tokens.js';
-import { AdminTokenGuard } from '../common/admin-token.guard.js';
+import { AdminLog } from '../access/admin-log.service.js';
+import { Needs, type RequestWithPrincipal } from '../common/roles.guard.js';
 import { PlansDto } from './plan.dto.js';
 
 export class TargetsQueryDto {
@@ -44,6 +45,7 @@ export class PlansController {
   constructor(
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(ADMIN_UNITS) private readonly units: AdminUnits,
+    private readonly log: AdminLog,
   ) {}
 
   @Get('targets')
@@ -55,18 +57,21 @@ export class PlansController {
   }
 
   @Post('plans')
-  @UseGuards(AdminTokenGuard)
+  @Needs('admin')
   @ApiBearerAuth()
   @ApiOperation({
     summary: 'Load plans (all or nothing); "%" on a per-100 target is fixed with a warning',
   })
   @ApiOkResponse({ description: '{ loaded, warnings }' })
-  async load(@Body() body: PlansDto) {
+  async load(@Body() body: PlansDto, @Req() req: RequestWithPrincipal) {
     const results = body.plans.map((p) => normalisePlan(p, this.units));
     const errors = results.flatMap((r) => r.errors);
     if (errors.length) throw new BadRequestException({ message: 'plans not loaded', errors });
     const targets = results.flatMap((r) => r.targets);
     await this.store.upsert(this.ds, targets);
+    await this.log.record(req, 'plans.load', null, {
+      after: { plans: body.plans.map((p) => p.planId), targets: targets.length },
+    });
     return { loaded: targets.length, warnings: results.flatMap((r) => r.warnings) };
   }
 }

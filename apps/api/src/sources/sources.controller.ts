@@ -13,7 +13,7 @@ import {
   Patch,
   Post,
   Put,
-  UseGuards,
+  Req,
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
@@ -28,7 +28,8 @@ import { DATA_SOURCE, RegistryStore, type StoredSource } from '@app/database';
 import { ensureTopics, KAFKA } from '@app/kafka';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
-import { AdminTokenGuard } from '../common/admin-token.guard.js';
+import { AdminLog } from '../access/admin-log.service.js';
+import { Needs, type RequestWithPrincipal } from '../common/roles.guard.js';
 import { KafkaAccess } from './kafka-access.service.js';
 import { KeyRequestDto, SourceDto, SourcePatchDto } from './source.dto.js';
 
@@ -46,6 +47,7 @@ export class SourcesController {
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(KAFKA) private readonly kafka: Kafka,
     private readonly access: KafkaAccess,
+    private readonly log: AdminLog,
   ) {}
 
   @Get()
@@ -96,7 +98,7 @@ export class SourcesController {
   }
 
   @Post()
-  @UseGuards(AdminTokenGuard)
+  @Needs('admin')
   @ApiBearerAuth()
   @ApiOperation({
     summary:
@@ -106,7 +108,7 @@ export class SourcesController {
     description:
       'the registration; on a secured broker also kafka: { bootstrap, securityProtocol, mechanism, username, password, topic }, the password shown once',
   })
-  async create(@Body() body: SourceDto) {
+  async create(@Body() body: SourceDto, @Req() req: RequestWithPrincipal) {
     const mapping = this.checkMapping(body.mapping);
     this.checkExpects(body.expects, body.measures);
     const created = await this.registry.create(this.ds, {
@@ -126,6 +128,7 @@ export class SourcesController {
       );
     await ensureTopics(this.kafka, [sourceTopicSpec(body.id)]);
     const registration = view(await this.mustGet(body.id));
+    await this.log.record(req, 'source.create', `source:${body.id}`, { after: registration });
     if (!this.access.enabled) return registration;
     try {
       return { ...registration, kafka: await this.access.grant(body.id) };
@@ -137,7 +140,7 @@ export class SourcesController {
   }
 
   @Post(':id/kafka-credential')
-  @UseGuards(AdminTokenGuard)
+  @Needs('admin')
   @ApiBearerAuth()
   @ApiOperation({
     summary:
@@ -146,7 +149,7 @@ export class SourcesController {
   @ApiCreatedResponse({
     description: '{ bootstrap, securityProtocol, mechanism, username, password, topic }',
   })
-  async rotateKafkaCredential(@Param('id') id: string) {
+  async rotateKafkaCredential(@Param('id') id: string, @Req() req: RequestWithPrincipal) {
     const s = await this.mustGet(id);
     if (!this.access.enabled)
       throw new ConflictException(
@@ -154,16 +157,23 @@ export class SourcesController {
       );
     const credential = await this.access.grant(id);
     if (!s.active) await this.access.revoke(id);
+    await this.log.record(req, 'source.kafka-credential', `source:${id}`, {
+      after: { username: credential.username, topic: credential.topic },
+    });
     return credential;
   }
 
   @Patch(':id')
-  @UseGuards(AdminTokenGuard)
+  @Needs('admin')
   @ApiBearerAuth()
   @ApiOperation({
     summary: 'Change a registration: measures, areas, expectations, active, mapping',
   })
-  async update(@Param('id') id: string, @Body() body: SourcePatchDto) {
+  async update(
+    @Param('id') id: string,
+    @Body() body: SourcePatchDto,
+    @Req() req: RequestWithPrincipal,
+  ) {
     const current = await this.mustGet(id);
     const mapping = this.checkMapping(body.mapping);
     this.checkExpects(body.expects, body.measures ?? current.measures);
@@ -178,44 +188,67 @@ export class SourcesController {
       if (body.active) await this.access.allow(id);
       else await this.access.revoke(id);
     }
-    return view(await this.mustGet(id));
+    const after = view(await this.mustGet(id));
+    await this.log.record(req, 'source.update', `source:${id}`, { before: view(current), after });
+    return after;
   }
 
   @Put(':id/mapping')
-  @UseGuards(AdminTokenGuard)
+  @Needs('admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: "Replace the source's mapping profile" })
-  async setMapping(@Param('id') id: string, @Body() body: Record<string, unknown>) {
-    await this.mustGet(id);
+  async setMapping(
+    @Param('id') id: string,
+    @Body() body: Record<string, unknown>,
+    @Req() req: RequestWithPrincipal,
+  ) {
+    const before = await this.mustGet(id);
     const mapping = this.checkMapping(body)!;
     await this.registry.update(this.ds, id, { mapping });
-    return view(await this.mustGet(id));
+    const after = await this.mustGet(id);
+    await this.log.record(req, 'source.mapping', `source:${id}`, {
+      before: before.mapping ?? null,
+      after: after.mapping ?? null,
+    });
+    return view(after);
   }
 
   @Delete(':id/mapping')
-  @UseGuards(AdminTokenGuard)
+  @Needs('admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Remove the mapping profile: the source must send canonical feeds' })
-  async removeMapping(@Param('id') id: string) {
-    await this.mustGet(id);
+  async removeMapping(@Param('id') id: string, @Req() req: RequestWithPrincipal) {
+    const before = await this.mustGet(id);
     await this.registry.update(this.ds, id, { mapping: null });
+    await this.log.record(req, 'source.mapping', `source:${id}`, {
+      before: before.mapping ?? null,
+      after: null,
+    });
     return view(await this.mustGet(id));
   }
 
   @Post(':id/keys')
-  @UseGuards(AdminTokenGuard)
+  @Needs('admin')
   @ApiBearerAuth()
   @ApiOperation({
     summary: 'Issue an API key for the HTTP ingest; it is shown once, only its hash is kept',
   })
   @ApiCreatedResponse({ description: '{ keyId, sourceId, key }' })
-  async issueKey(@Param('id') id: string, @Body() body: KeyRequestDto) {
+  async issueKey(
+    @Param('id') id: string,
+    @Body() body: KeyRequestDto,
+    @Req() req: RequestWithPrincipal,
+  ) {
     await this.mustGet(id);
-    return this.registry.issueKey(this.ds, id, body.label);
+    const issued = await this.registry.issueKey(this.ds, id, body.label);
+    await this.log.record(req, 'source.key.issue', `source:${id}`, {
+      after: { keyId: issued.keyId, label: body.label ?? null },
+    });
+    return issued;
   }
 
   @Get(':id/keys')
-  @UseGuards(AdminTokenGuard)
+  @Needs('admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: "The source's keys (ids and dates, never the secrets)" })
   async keys(@Param('id') id: string) {
@@ -224,13 +257,18 @@ export class SourcesController {
   }
 
   @Delete(':id/keys/:keyId')
-  @UseGuards(AdminTokenGuard)
+  @Needs('admin')
   @ApiBearerAuth()
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke a key at once (rotate: issue a new one first)' })
-  async revokeKey(@Param('id') id: string, @Param('keyId') keyId: string) {
+  async revokeKey(
+    @Param('id') id: string,
+    @Param('keyId') keyId: string,
+    @Req() req: RequestWithPrincipal,
+  ) {
     if (!(await this.registry.revokeKey(this.ds, id, keyId)))
       throw new NotFoundException(`source "${id}" has no live key "${keyId}"`);
+    await this.log.record(req, 'source.key.revoke', `source:${id}`, { before: { keyId } });
     return { revoked: keyId };
   }
 
