@@ -181,7 +181,7 @@ function view(r: Record<string, unknown>): ApiToken {
     createdBy: r.created_by as string,
     expiresAt: iso(r.expires_at),
     revokedAt: iso(r.revoked_at),
-    replacedBy: r.replaced_by === null ? null : String(r.replaced_by),
+    replacedBy: (r.replaced_by as string | null) ?? null,
     lastUsedAt: iso(r.last_used_at),
   };
 }
