@@ -11,7 +11,7 @@
  *   npm run hub -- sources key list <id> | key revoke <id> <keyId>
  *   npm run hub -- exchanges [--source viettel] [--from 2026-11-01T00:00:00Z] [--outcome rejected] [--feedId f]
  *   npm run hub -- dlq list [--source viettel] | show <id> | replay <id>
- *   npm run hub -- sources kafka-credential <id>     a new SCRAM password (secured broker)
+ *   npm run hub -- sources kafka-credential <id> | kafka-credential-remove <id>   (secured broker)
  *   npm run hub -- tokens create --name n --role admin|ops|reader [--provinces 37,38] [--expires-days 90]
  *   npm run hub -- tokens list | rotate <id> | revoke <id>
  *   npm run hub -- actions [--actor name] [--target source:itel] [--after id]
@@ -210,6 +210,8 @@ async function main() {
     if (r.next) console.log(`more: --after ${r.next}`);
   } else if (what === 'sources' && verb === 'kafka-credential') {
     print(await admin('POST', `/v1/sources/${encodeURIComponent(id ?? '')}/kafka-credential`));
+  } else if (what === 'sources' && verb === 'kafka-credential-remove') {
+    print(await admin('DELETE', `/v1/sources/${encodeURIComponent(id ?? '')}/kafka-credential`));
   } else if (what === 'tokens' && verb === 'create') {
     const r = await admin('POST', '/v1/tokens', {
       name: a.name,

@@ -161,7 +161,7 @@ describe('a source onboarded through the admin API', () => {
     await expect(plaintext.connect()).rejects.toThrow();
   });
 
-  it('suspended, it may write nothing; active again, its own topic; a rotated password replaces the old', async () => {
+  it('suspended, it may write nothing; active again, its own topic; a rotated password replaces the old; removed, it gets nowhere', async () => {
     expect((await admin('PATCH', `/v1/sources/${src}`, { active: false })).status).toBe(200);
     const props = clientProps(src, kafkaPassword);
     expect((await javaSend(`lgsp.feeds.v1.${src}`, props, feed(src, 4))).out).toMatch(
@@ -178,6 +178,11 @@ describe('a source onboarded through the admin API', () => {
     await eventually(async () => ((await kpi('37'))?.numerator === 7_000 ? true : undefined), {
       timeoutMs: 60_000,
     });
+    const removed = await admin('DELETE', `/v1/sources/${src}/kafka-credential`);
+    expect(removed.status).toBe(200);
+    expect((await javaSend(`lgsp.feeds.v1.${src}`, fresh, feed(src, 8))).out).toMatch(
+      /FAILED SaslAuthenticationException/,
+    );
   });
 });
 

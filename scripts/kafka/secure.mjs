@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hubAcls, kafkaLib } from './apply-acls.mjs';
 
 /**
  * The principals made when the broker's storage is formatted: `admin`, the super user that
@@ -169,34 +170,22 @@ export async function prepare(profileDir) {
   ensurePki(profileDir);
 }
 
-/** An admin client of the secure broker, made with the hub's own Kafka lib. */
-async function adminKafka(profileDir, brokers) {
-  const kafka = await dist('kafka');
-  const { users } = credentials(profileDir);
-  return {
-    lib: kafka,
-    client: kafka.createKafka(
-      'lgsp-infra',
-      brokers,
-      { mechanism: 'scram-sha-512', username: 'admin', password: users.admin },
-      { ca: readFileSync(join(secureDir(profileDir), 'ca.pem'), 'utf8') },
-    ),
-  };
-}
-
 /**
  * The ACLs of the services (consumer groups by prefix: `lgsp-ingest`, `lgsp-aggregator`),
- * the warehouse and the default sources. Creating an ACL that exists changes nothing.
+ * the warehouse and the default sources (apply-acls.mjs). Creating an ACL that exists changes
+ * nothing.
  */
 export async function applyHubAcls(profileDir, brokers) {
-  const { lib, client } = await adminKafka(profileDir, brokers);
+  const lib = await kafkaLib();
   const { users } = credentials(profileDir);
+  const client = lib.createKafka(
+    'lgsp-infra',
+    brokers,
+    { mechanism: 'scram-sha-512', username: 'admin', password: users.admin },
+    { ca: readFileSync(join(secureDir(profileDir), 'ca.pem'), 'utf8') },
+  );
   const sources = Object.keys(users).filter((u) => !PRINCIPALS.includes(u));
-  await lib.createAcls(client, [
-    ...lib.serviceAcls({ ingest: 'lgsp-ingest', aggregator: 'lgsp-aggregator' }),
-    ...lib.warehouseAcls('warehouse'),
-    ...sources.flatMap((s) => lib.sourceAcls(s)),
-  ]);
+  await lib.createAcls(client, hubAcls(lib, sources));
 }
 
 /** StorageTool arguments that create every principal's SCRAM credential at format time. */

@@ -163,6 +163,28 @@ export class SourcesController {
     return credential;
   }
 
+  @Delete(':id/kafka-credential')
+  @Needs('admin')
+  @ApiBearerAuth()
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      "Remove the source's Kafka access on a secured broker: its ACLs and its SCRAM credential",
+  })
+  async removeKafkaCredential(@Param('id') id: string, @Req() req: RequestWithPrincipal) {
+    await this.mustGet(id);
+    if (!this.access.enabled)
+      throw new ConflictException(
+        'the hub runs on a broker without SASL: there is no Kafka credential',
+      );
+    await this.access.revoke(id, true);
+    await this.log.record(req, 'source.kafka-credential.remove', `source:${id}`, {
+      before: { username: id },
+      after: null,
+    });
+    return { removed: id };
+  }
+
   @Patch(':id')
   @Needs('admin')
   @ApiBearerAuth()
