@@ -70,39 +70,26 @@ export function ensurePki(profileDir) {
     });
   const san = 'SAN=ip:127.0.0.1,dns:localhost';
   const store = (name) => ['-keystore', name, '-storetype', 'PKCS12'];
-  keytool(
-    '-genkeypair',
-    '-alias',
-    'ca',
-    '-keyalg',
-    'RSA',
-    '-keysize',
-    '2048',
-    '-validity',
-    '3650',
-    '-dname',
-    'CN=LGSP hub local CA',
-    '-ext',
-    'bc:c',
-    ...store('ca.p12'),
-  );
+  const keypair = (alias, dname, ext, name) =>
+    keytool(
+      '-genkeypair',
+      '-alias',
+      alias,
+      '-keyalg',
+      'RSA',
+      '-keysize',
+      '2048',
+      '-validity',
+      '3650',
+      '-dname',
+      dname,
+      '-ext',
+      ext,
+      ...store(name),
+    );
+  keypair('ca', 'CN=LGSP hub local CA', 'bc:c', 'ca.p12');
   keytool('-exportcert', '-alias', 'ca', '-rfc', '-file', 'ca.pem', ...store('ca.p12'));
-  keytool(
-    '-genkeypair',
-    '-alias',
-    'broker',
-    '-keyalg',
-    'RSA',
-    '-keysize',
-    '2048',
-    '-validity',
-    '3650',
-    '-dname',
-    'CN=lgsp-broker',
-    '-ext',
-    san,
-    ...store('broker.p12'),
-  );
+  keypair('broker', 'CN=lgsp-broker', san, 'broker.p12');
   keytool('-certreq', '-alias', 'broker', '-file', 'broker.csr', ...store('broker.p12'));
   keytool(
     '-gencert',

@@ -84,8 +84,13 @@ export interface ConsumerStatus {
 
 type BatchContext = { heartbeat: () => Promise<void>; backlog: boolean };
 
-/** Attempts for each part while a failing batch is halved (its retries are spent by then). */
+/**
+ * Attempts for each part while a failing batch is halved, and the pause between them: the
+ * batch's retries are spent by then and the infrastructure has answered the probe, so a part
+ * that fails twice in a row holds a record at fault.
+ */
 const ISOLATION_ATTEMPTS = 2;
+const ISOLATION_PAUSE_MS = 50;
 
 /** Any error but a HubError that says otherwise may be transient: a bug is found by isolation. */
 const isRetriable = (error: unknown): boolean => !(error instanceof HubError) || error.retriable;
@@ -274,18 +279,24 @@ export class BatchConsumer {
     if (messages.length === 1) return this.setAside(messages[0]!, asDataError(error), ctx);
     const half = Math.ceil(messages.length / 2);
     for (const part of [messages.slice(0, half), messages.slice(half)]) {
-      const failed = await this.attempt(part, ctx, ISOLATION_ATTEMPTS);
+      // Halving a batch of many bad records takes many rounds: stay in the group meanwhile.
+      await ctx.heartbeat();
+      const failed = await this.attempt(part, ctx, ISOLATION_ATTEMPTS, ISOLATION_PAUSE_MS);
       if (failed === undefined) continue;
       await this.failIfInfrastructure(part, failed);
       await this.isolate(part, ctx, failed);
     }
   }
 
-  /** Runs the handler up to `attempts` times; returns the last error, if it never succeeded. */
+  /**
+   * Runs the handler up to `attempts` times, `pauseMs` apart (default: backing off from 400 ms
+   * to 5 s); returns the last error, if it never succeeded.
+   */
   private async attempt(
     messages: ConsumedMessage[],
     ctx: BatchContext,
     attempts: number,
+    pauseMs?: number,
   ): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -299,7 +310,8 @@ export class BatchConsumer {
           `batch ${where(messages)} failed (attempt ${attempt}/${attempts}), retrying: ${this.lastError}`,
         );
         await ctx.heartbeat();
-        await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5_000)));
+        const pause = pauseMs ?? Math.min(200 * 2 ** attempt, 5_000);
+        await new Promise((r) => setTimeout(r, pause));
       }
     }
   }

@@ -40,6 +40,7 @@ import {
 } from 'class-validator';
 import type { DataSource } from 'typeorm';
 import { ADMIN_UNITS } from '../api.tokens.js';
+import { PageQueryDto } from '../common/page-query.dto.js';
 import { Needs, type RequestWithPrincipal } from '../common/roles.guard.js';
 import { AdminLog } from './admin-log.service.js';
 
@@ -77,20 +78,7 @@ export class TokenDto {
   expiresInDays?: number;
 }
 
-export class ActionsQueryDto {
-  @ApiPropertyOptional({ description: 'cursor: the last id of the previous page' })
-  @IsOptional()
-  @Matches(/^\d{1,18}$/)
-  after?: string;
-
-  @ApiPropertyOptional({ default: 100, maximum: 1000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit?: number;
-
+export class ActionsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'ADMIN_TOKEN' })
   @IsOptional()
   @IsString()

@@ -20,27 +20,12 @@ import {
 import { HUB_HEADERS, TOPICS } from '@app/contract';
 import { AuditStore, DATA_SOURCE } from '@app/database';
 import { createIdempotentProducer, KAFKA } from '@app/kafka';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsRFC3339, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, IsRFC3339, IsString } from 'class-validator';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { AdminLog } from '../access/admin-log.service.js';
+import { PageQueryDto } from '../common/page-query.dto.js';
 import { Needs, type RequestWithPrincipal } from '../common/roles.guard.js';
-
-export class PageQueryDto {
-  @ApiPropertyOptional({ description: 'cursor: the last id of the previous page' })
-  @IsOptional()
-  @Matches(/^\d{1,18}$/)
-  after?: string;
-
-  @ApiPropertyOptional({ default: 100, maximum: 1000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit?: number;
-}
 
 export class ExchangeQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'viettel' })
