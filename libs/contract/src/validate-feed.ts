@@ -150,7 +150,8 @@ export function validateFeed(
   const listed = plain.observations;
   const fast =
     Array.isArray(listed) && listed.length <= MAX_OBSERVATIONS && listed.every(observationIsValid);
-  const errors: FeedError[] = [...mappingErrors, ...unknownFields(plain)];
+  // On the fast path every observation already has only known fields.
+  const errors: FeedError[] = [...mappingErrors, ...unknownFields(plain, !fast)];
   const dto = fast ? pick(plain, ENVELOPE_FIELDS, new FeedEnvelopeDto()) : toFeedDto(plain);
   errors.push(
     ...flatten(
@@ -397,8 +398,11 @@ function toFeedDto(plain: Record<string, unknown>): FeedDto {
   return dto;
 }
 
-/** UNKNOWN_FIELD for every field the contract does not name, in the feed and its observations. */
-function unknownFields(plain: Record<string, unknown>): FeedError[] {
+/**
+ * UNKNOWN_FIELD for every field the contract does not name, in the feed and (with
+ * `observations`) in its observations.
+ */
+function unknownFields(plain: Record<string, unknown>, observations: boolean): FeedError[] {
   const errors: FeedError[] = [];
   const unknown = (path: string, field: string): void =>
     void errors.push({
@@ -409,7 +413,7 @@ function unknownFields(plain: Record<string, unknown>): FeedError[] {
   for (const k of Object.keys(plain))
     if (!(ENVELOPE_FIELDS as readonly string[]).includes(k)) unknown('', k);
   const list: unknown = plain.observations;
-  if (Array.isArray(list) && list.length <= MAX_OBSERVATIONS)
+  if (observations && Array.isArray(list) && list.length <= MAX_OBSERVATIONS)
     list.forEach((o: unknown, i) => {
       if (isRecord(o))
         for (const k of Object.keys(o))
