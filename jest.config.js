@@ -1,5 +1,5 @@
 /**
- * Three tiers (see STYLE.md): `*.spec.ts` pure logic beside the code, `*.integration-spec.ts`
+ * Three tiers (see ../shared/STYLE.md): `*.spec.ts` pure logic beside the code, `*.integration-spec.ts`
  * handlers against a real Postgres, `test/*.e2e-spec.ts` the built services on real Kafka and
  * Postgres. Integration and e2e tiers share one Kafka + Postgres started by test/global-setup.
  */
@@ -24,7 +24,7 @@ const infra = {
 export default {
   testTimeout: 120_000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.spec.ts'] },
     {
       ...common,
       ...infra,

@@ -21,6 +21,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
 export const SEED_PLANS = fileURLToPath(new URL('../data/plans/seed-plans.json', import.meta.url));
@@ -41,13 +42,33 @@ export async function loadPlans(apiUrl, token, file = SEED_PLANS) {
   return body;
 }
 
-function args(list) {
-  const out = { _: [] };
-  for (let i = 0; i < list.length; i++) {
-    if (list[i].startsWith('--')) out[list[i].slice(2)] = list[++i];
-    else out._.push(list[i]);
+/** The flags each command takes; any other is refused. */
+const FLAGS = {
+  plans: ['area', 'kpi'],
+  kpis: ['area', 'period', 'kpi'],
+  sources: ['label'],
+  exchanges: ['source', 'from', 'to', 'outcome', 'feedId', 'after', 'limit'],
+  dlq: ['source', 'after', 'limit'],
+  tokens: ['name', 'role', 'provinces', 'expires-days'],
+  actions: ['actor', 'target', 'after', 'limit'],
+};
+
+/** The command line, parsed with util.parseArgs: `{ _: positionals, ...flags }`. */
+export function args(list) {
+  const command = list.find((a) => !a.startsWith('-'));
+  const names = [...(FLAGS[command] ?? []), 'help'];
+  const options = Object.fromEntries(
+    names.map((n) => [n, n === 'help' ? { type: 'boolean', short: 'h' } : { type: 'string' }]),
+  );
+  try {
+    const { values, positionals } = parseArgs({ args: list, options, allowPositionals: true });
+    return { _: positionals, ...values };
+  } catch (e) {
+    const takes = FLAGS[command]?.map((f) => `--${f}`).join(', ');
+    throw new Error(
+      `${e.message.split('.')[0]}. ${command ? `'${command}' takes ${takes || 'no flags'}` : 'See npm run hub -- --help'}.`,
+    );
   }
-  return out;
 }
 
 function table(rows, columns) {
@@ -251,6 +272,7 @@ async function main() {
   } else if (what === 'dlq' && verb === 'replay') {
     console.log((await admin('POST', `/v1/dlq/${encodeURIComponent(id ?? '')}/replay`)).message);
   } else {
+    if (what && !a.help) console.error(`error: unknown command '${a._.join(' ')}'\n`);
     console.log(
       readFileSync(fileURLToPath(import.meta.url), 'utf8')
         .split('\n')
@@ -259,7 +281,7 @@ async function main() {
         .map((l) => l.replace(/^ \*\s?/, ''))
         .join('\n'),
     );
-    process.exitCode = what ? 2 : 0;
+    process.exitCode = what && !a.help ? 2 : 0;
   }
 }
 

@@ -6,7 +6,7 @@
  * which stops everything it started.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +23,9 @@ import {
   stopKafka,
 } from './infra.mjs';
 import * as secure from './kafka/secure.mjs';
+
+// Local settings, if the user keeps them in a file (.env.example lists them all).
+if (existsSync(join(ROOT, '.env'))) process.loadEnvFile(join(ROOT, '.env'));
 
 /**
  * `npm start -- --secure` (or LGSP_SECURE=1): the broker takes SASL_SSL only, with SCRAM and
@@ -56,20 +59,27 @@ async function stopAll(code = 0) {
   if (stopping) return;
   stopping = true;
   say('\nstopping...');
-  for (const { name, child } of [...started.services].reverse()) {
-    if (child.exitCode !== null) continue;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
-    say(`  ${name} stopped`);
-  }
+  const began = Date.now();
+  const took = () => `(${((Date.now() - began) / 1000).toFixed(1)} s)`;
+  // In parallel: each service commits or leaves uncommitted what it holds, on its own. A child
+  // that stopped by a signal (Nest re-raises it after a clean close) has no exit code.
+  await Promise.all(
+    started.services.map(async ({ name, child }) => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
+      }
+      say(`  ${name} stopped ${took()}`);
+    }),
+  );
   if (started.pg) {
     await started.pg.stop().catch((e) => say(`  PostgreSQL: ${e?.message ?? e}`));
-    say('  PostgreSQL stopped');
+    say(`  PostgreSQL stopped ${took()}`);
   }
   if (started.kafka) {
     await stopKafka(PROFILE).catch((e) => say(`  Kafka: ${e?.message ?? e}`));
-    say('  Kafka stopped');
+    say(`  Kafka stopped ${took()}`);
   }
   process.exit(code);
 }

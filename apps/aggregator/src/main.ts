@@ -1,4 +1,8 @@
+import { BatchTransport } from '@app/kafka';
 import { runService } from '@app/service';
 import { AggregatorModule } from './aggregator.module.js';
 
-await runService('aggregator', AggregatorModule, (c) => c.AGGREGATOR_PORT);
+await runService('aggregator', AggregatorModule, {
+  port: (c) => c.AGGREGATOR_PORT,
+  transport: (app) => app.get(BatchTransport),
+});

@@ -2,11 +2,9 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { runService } from '@app/service';
 import { ApiModule } from './api.module.js';
 
-await runService(
-  'api',
-  ApiModule,
-  (c) => c.API_PORT,
-  (app) => {
+await runService('api', ApiModule, {
+  port: (c) => c.API_PORT,
+  setup: (app) => {
     const doc = new DocumentBuilder()
       .setTitle('LGSP digital-infrastructure hub')
       .setDescription(
@@ -20,4 +18,4 @@ await runService(
       jsonDocumentUrl: 'docs/openapi.json',
     });
   },
-);
+});

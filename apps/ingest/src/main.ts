@@ -1,5 +1,10 @@
+import { BatchTransport } from '@app/kafka';
 import { runService } from '@app/service';
 import { IngestModule } from './ingest.module.js';
 
-// The HTTP ingest reads request bodies itself: byte limits, invalid UTF-8 and CSV included.
-await runService('ingest', IngestModule, (c) => c.INGEST_PORT, undefined, { bodyParser: false });
+await runService('ingest', IngestModule, {
+  port: (c) => c.INGEST_PORT,
+  // The HTTP ingest reads request bodies itself: byte limits, invalid UTF-8 and CSV included.
+  bodyParser: false,
+  transport: (app) => app.get(BatchTransport),
+});

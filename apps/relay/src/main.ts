@@ -1,4 +1,4 @@
 import { runService } from '@app/service';
 import { RelayModule } from './relay.module.js';
 
-await runService('relay', RelayModule, (c) => c.RELAY_PORT);
+await runService('relay', RelayModule, { port: (c) => c.RELAY_PORT });

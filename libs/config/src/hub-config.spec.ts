@@ -1,6 +1,21 @@
-import { ConfigError, loadConfig } from './hub-config.js';
+import { readFileSync } from 'node:fs';
+import { ConfigError, HubConfig, loadConfig } from './hub-config.js';
 
 describe('loadConfig', () => {
+  it('.env.example lists every setting with its default, and loads as it is', () => {
+    const example = readFileSync('.env.example', 'utf8');
+    const set = Object.fromEntries(
+      [...example.matchAll(/^([A-Z][A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]),
+    );
+    const unset = [...example.matchAll(/^# ([A-Z][A-Z0-9_]+)=$/gm)].map((m) => m[1]);
+    const defaults = Object.entries(new HubConfig());
+    for (const [key, value] of defaults)
+      if (value === undefined) expect(unset).toContain(key);
+      else expect(set[key]).toBe(String(value));
+    expect(Object.keys(set).length + unset.length).toBe(defaults.length);
+    expect(loadConfig(set)).toEqual(loadConfig({}));
+  });
+
   it('starts from the embedded defaults', () => {
     const c = loadConfig({});
     expect(c.KAFKA_BROKERS).toBe('127.0.0.1:9092');

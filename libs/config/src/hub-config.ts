@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Global, Module } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { plainToInstance, Type } from 'class-transformer';
@@ -27,16 +28,20 @@ export class HubConfig {
   })
   KAFKA_BROKERS = '127.0.0.1:9092';
 
+  /** The PostgreSQL the services keep their state in (`npm run infra:up` starts this one). */
   @IsString()
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL = 'postgres://postgres:lgsp@127.0.0.1:54329/lgsp';
 
+  /** The administrative-unit lists (2008 and 2025), relative to the working directory. */
   @IsString()
   ADMIN_UNITS_DIR = 'data/admin-units';
 
+  /** The least severe log lines written (JSON on stdout): error, warn, log, debug or verbose. */
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL = 'log';
 
+  /** Prefix of each service's Kafka client id (`<prefix>-ingest`...), as the broker logs it. */
   @IsString()
   @Matches(/^[A-Za-z0-9._-]+$/)
   KAFKA_CLIENT_ID = 'lgsp-hub';
@@ -46,10 +51,12 @@ export class HubConfig {
   @IsIn(['scram-sha-256', 'scram-sha-512'])
   KAFKA_SASL_MECHANISM?: 'scram-sha-256' | 'scram-sha-512' = undefined;
 
+  /** The service's SCRAM user (with KAFKA_SASL_MECHANISM). */
   @IsOptional()
   @IsString()
   KAFKA_SASL_USERNAME?: string = undefined;
 
+  /** The SCRAM user's password. */
   @IsOptional()
   @IsString()
   KAFKA_SASL_PASSWORD?: string = undefined;
@@ -80,24 +87,28 @@ export class HubConfig {
   @IsString()
   AGGREGATOR_GROUP = 'lgsp-aggregator';
 
+  /** HTTP port of the api (KPIs, registry, ops, dashboard). */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(65535)
   API_PORT = 3000;
 
+  /** HTTP port of the ingest (feeds over HTTP, health, metrics). */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(65535)
   INGEST_PORT = 3001;
 
+  /** HTTP port of the aggregator (health, metrics). */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(65535)
   AGGREGATOR_PORT = 3002;
 
+  /** HTTP port of the relay (health, metrics). */
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -159,10 +170,12 @@ export class HubConfig {
   @Matches(/^https?:\/\/.+/)
   INGEST_URL?: string = undefined;
 
+  /** The aggregator's base URL, for the api's pipeline view. */
   @IsOptional()
   @Matches(/^https?:\/\/.+/)
   AGGREGATOR_URL?: string = undefined;
 
+  /** The relay's base URL, for the api's pipeline view. */
   @IsOptional()
   @Matches(/^https?:\/\/.+/)
   RELAY_URL?: string = undefined;
@@ -237,3 +250,8 @@ export const HUB_CONFIG = Symbol('HUB_CONFIG');
 
 /** The validated configuration as a Nest provider (`@Inject(HUB_CONFIG)`). */
 export const hubConfigProvider = { provide: HUB_CONFIG, useFactory: (): HubConfig => loadConfig() };
+
+/** The validated configuration, for every module of a service (`@Inject(HUB_CONFIG)`). */
+@Global()
+@Module({ providers: [hubConfigProvider], exports: [HUB_CONFIG] })
+export class ConfigModule {}

@@ -1,5 +1,6 @@
 export * from './kafka-client.js';
 export * from './batch-consumer.js';
+export * from './batch-transport.js';
 export * from './murmur2.js';
 export * from './codecs.js';
 export * from './dlq-record.js';

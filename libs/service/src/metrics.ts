@@ -1,8 +1,11 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, register } from 'prom-client';
 
-/** One registry per process (each service is a process), with Node's default metrics. */
-collectDefaultMetrics({ prefix: 'lgsp_' });
+/**
+ * One registry per process (each service is a process), with Node's default metrics under
+ * their standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes...).
+ */
+collectDefaultMetrics();
 
 function once<T>(name: string, make: () => T): T {
   return (register.getSingleMetric(name) as T | undefined) ?? make();

@@ -3,7 +3,9 @@ import { type INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, type HubConfig, loadConfig } from '@app/config';
 import { jsonDepth, MAX_JSON_DEPTH } from '@app/contract';
+import type { CustomTransportStrategy } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { accessLog } from './access-log.js';
 import { PinoNestLogger } from './pino-logger.js';
 
 /**
@@ -18,16 +20,26 @@ function refuseDeepJson(_req: unknown, _res: unknown, body: Buffer): void {
     });
 }
 
+export interface ServiceOptions {
+  /** The HTTP port, from the configuration. */
+  readonly port: (config: HubConfig) => number;
+  /** Called before the service starts: OpenAPI, extra middleware. */
+  readonly setup?: (app: INestApplication) => void;
+  /** `false` when the service reads request bodies itself. */
+  readonly bodyParser?: boolean;
+  /** The transport its `@EventPattern` handlers run on (a Nest microservice in this app). */
+  readonly transport?: (app: INestApplication) => CustomTransportStrategy;
+}
+
 /**
  * Boots one service: validated config, JSON logs, graceful shutdown on SIGTERM/SIGINT, and an
- * exit code of 1 when the service can no longer do its job (a supervisor restarts it).
+ * exit code of 1 when the service can no longer do its job (a supervisor restarts it). The
+ * providers start first (producers, subscriptions), then the transport's consumers, then HTTP.
  */
 export async function runService(
   name: string,
   module: unknown,
-  port: (config: HubConfig) => number,
-  setup?: (app: INestApplication) => void,
-  options: { bodyParser?: boolean } = {},
+  options: ServiceOptions,
 ): Promise<INestApplication> {
   let config: HubConfig;
   try {
@@ -41,12 +53,12 @@ export async function runService(
     config.LOG_LEVEL as 'error' | 'warn' | 'log' | 'debug' | 'verbose',
   );
   const log = new Logger(name);
+  const port = options.port(config);
   try {
     const app = await NestFactory.create<NestExpressApplication>(module as never, {
       logger,
       bufferLogs: false,
       abortOnError: false,
-      ...options,
       // Registered below, with a depth check, unless the service reads bodies itself.
       bodyParser: false,
     });
@@ -54,13 +66,17 @@ export async function runService(
       app.useBodyParser('json', { verify: refuseDeepJson });
       app.useBodyParser('urlencoded', { extended: false });
     }
+    app.use(accessLog(logger.pino));
     app.enableShutdownHooks();
-    setup?.(app);
-    await app.listen(port(config), config.HTTP_HOST);
-    log.log(`${name} listening on http://${config.HTTP_HOST}:${port(config)}`);
+    options.setup?.(app);
+    if (options.transport) app.connectMicroservice({ strategy: options.transport(app) });
+    await app.init();
+    await app.startAllMicroservices();
+    await app.listen(port, config.HTTP_HOST);
+    log.log(`${name} listening on http://${config.HTTP_HOST}:${port}`);
     return app;
   } catch (e) {
-    log.fatal(`${name} could not start: ${(e as Error).message}. ${hint(e, config, port(config))}`);
+    log.fatal(`${name} could not start: ${(e as Error).message}. ${hint(e, config, port)}`);
     process.exit(1);
   }
 }

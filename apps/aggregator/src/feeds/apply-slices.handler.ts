@@ -40,6 +40,9 @@ export class ApplySlicesHandler {
   private readonly store = new SliceStore();
   private readonly audit = new AuditStore();
 
+  /** Since start: what the health check reports. */
+  readonly counters = { slices: 0, duplicates: 0, observations: 0, quarantined: 0 };
+
   constructor(
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     private readonly cache: GroupCache,

@@ -1,11 +1,12 @@
 import type { HeldBytes } from '@app/aggregation';
 import { DATA_SOURCE } from '@app/database';
 import { Controller, Get, Inject } from '@nestjs/common';
-import { brokerReachable, KAFKA } from '@app/kafka';
+import { BatchTransport, brokerReachable, KAFKA } from '@app/kafka';
 import { consumerAlive, databaseCheck, type HealthReport, healthReport } from '@app/service';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
-import { FeedSlicesConsumer } from '../feeds/feed-slices.consumer.js';
+import { ApplySlicesHandler } from '../feeds/apply-slices.handler.js';
+import { SLICES } from '../feeds/feed-slices.controller.js';
 import { GroupCache } from '../groups/group-cache.service.js';
 import { KpiPublisher } from '../kpis/kpi-publisher.service.js';
 
@@ -24,7 +25,8 @@ export class HealthController {
   constructor(
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
-    private readonly consumer: FeedSlicesConsumer,
+    private readonly transport: BatchTransport,
+    private readonly slices: ApplySlicesHandler,
     private readonly publisher: KpiPublisher,
     private readonly cache: GroupCache,
   ) {}
@@ -36,7 +38,7 @@ export class HealthController {
   @Get('health/live')
   live(): Promise<HealthReport> {
     return healthReport('aggregator', {
-      consumer: () => consumerAlive(this.consumer.consumer?.status()),
+      consumer: () => consumerAlive(this.transport.consumerStatus(SLICES)),
     });
   }
 
@@ -47,10 +49,10 @@ export class HealthController {
       kafka: () => brokerReachable(this.kafka),
       database: () => databaseCheck((sql) => this.ds.query(sql)),
       consumer: () => {
-        const s = this.consumer.consumer?.status();
+        const s = this.transport.consumerStatus(SLICES);
         return {
           ok: s?.running === true && !s.stalled,
-          detail: { ...s, ...this.consumer.counters },
+          detail: { ...s, ...this.slices.counters },
         };
       },
       kpis: () => ({

@@ -1,3 +1,4 @@
+import { ADMIN_UNITS } from '@app/service';
 import type { AdminUnits } from '@app/catalogue';
 import { AccessStore, DATA_SOURCE, ROLES, type Role } from '@app/database';
 import {
@@ -39,7 +40,6 @@ import {
   Min,
 } from 'class-validator';
 import type { DataSource } from 'typeorm';
-import { ADMIN_UNITS } from '../api.tokens.js';
 import { PageQueryDto } from '../common/page-query.dto.js';
 import { Needs, type RequestWithPrincipal } from '../common/roles.guard.js';
 import { AdminLog } from './admin-log.service.js';

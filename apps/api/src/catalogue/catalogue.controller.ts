@@ -1,8 +1,8 @@
+import { ADMIN_UNITS } from '@app/service';
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { type AdminUnits, KPIS, MEASURES } from '@app/catalogue';
 import { IsIn, IsOptional, Matches } from 'class-validator';
-import { ADMIN_UNITS } from '../api.tokens.js';
 
 export class AreasQueryDto {
   /** `2008`: the 63-province lists (periods ending before 2025-07-01); `2025`: the 34-province lists. */

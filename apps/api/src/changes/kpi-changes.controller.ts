@@ -1,3 +1,4 @@
+import { ADMIN_UNITS } from '@app/service';
 import { BadRequestException, Controller, Get, Inject, Query, Req } from '@nestjs/common';
 import type { AdminUnits } from '@app/catalogue';
 import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
@@ -6,7 +7,6 @@ import { DATA_SOURCE, KpiStore } from '@app/database';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import type { DataSource } from 'typeorm';
-import { ADMIN_UNITS } from '../api.tokens.js';
 import { readScope } from '../common/read-scope.js';
 import { Needs, type RequestWithPrincipal } from '../common/roles.guard.js';
 

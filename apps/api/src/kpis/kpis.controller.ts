@@ -1,10 +1,10 @@
+import { ADMIN_UNITS } from '@app/service';
 import { BadRequestException, Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type AdminUnits, mustParsePeriod, monthSpan } from '@app/catalogue';
 import type { KpiEvent } from '@app/contract';
 import { toCsv } from '../common/csv.js';
 import { KpiQueryDto, KpiSeriesQueryDto } from './kpi-query.dto.js';
-import { ADMIN_UNITS } from '../api.tokens.js';
 import { mustCover, readScope } from '../common/read-scope.js';
 import { Needs, type RequestWithPrincipal } from '../common/roles.guard.js';
 import { KPI_LIMIT, kpiCursor, KpiReadService, parseKpiCursor } from './kpi-read.service.js';

@@ -1,3 +1,4 @@
+import { ADMIN_UNITS } from '@app/service';
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AdminUnits } from '@app/catalogue';
@@ -5,7 +6,6 @@ import { HUB_CONFIG, type HubConfig } from '@app/config';
 import { TOPICS } from '@app/contract';
 import { DATA_SOURCE } from '@app/database';
 import { KAFKA } from '@app/kafka';
-import { ADMIN_UNITS } from '../api.tokens.js';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 

@@ -1,3 +1,4 @@
+import { ADMIN_UNITS } from '@app/service';
 import {
   BadRequestException,
   Body,
@@ -19,7 +20,6 @@ import { type AdminUnits, KPIS, normalisePlan } from '@app/catalogue';
 import { DATA_SOURCE, TargetStore } from '@app/database';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import type { DataSource } from 'typeorm';
-import { ADMIN_UNITS } from '../api.tokens.js';
 import { AdminLog } from '../access/admin-log.service.js';
 import { Needs, type RequestWithPrincipal } from '../common/roles.guard.js';
 import { PlansDto } from './plan.dto.js';

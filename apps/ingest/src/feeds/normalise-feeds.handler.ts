@@ -22,11 +22,10 @@ import {
   RegistryStore,
 } from '@app/database';
 import { type ConsumedMessage, dlqRecord, errorOf, sendInChunks, sendToDlq } from '@app/kafka';
-import { METRICS } from '@app/service';
+import { METRICS, ADMIN_UNITS } from '@app/service';
 import type { IHeaders, Message, Producer } from 'kafkajs';
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { ADMIN_UNITS } from '../ingest.tokens.js';
 
 export interface IngestCounters {
   feeds: number;

@@ -1,15 +1,15 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { brokerReachable, KAFKA } from '@app/kafka';
+import { BatchTransport, brokerReachable, KAFKA } from '@app/kafka';
 import { consumerAlive, type HealthReport, healthReport } from '@app/service';
 import type { Kafka } from 'kafkajs';
-import { FeedsConsumer } from '../feeds/feeds.consumer.js';
+import { FEEDS } from '../feeds/feeds.controller.js';
 import { NormaliseFeedsHandler } from '../feeds/normalise-feeds.handler.js';
 
 @Controller()
 export class HealthController {
   constructor(
     @Inject(KAFKA) private readonly kafka: Kafka,
-    private readonly consumer: FeedsConsumer,
+    private readonly transport: BatchTransport,
     private readonly handler: NormaliseFeedsHandler,
   ) {}
 
@@ -20,7 +20,7 @@ export class HealthController {
   @Get('health/live')
   live(): Promise<HealthReport> {
     return healthReport('ingest', {
-      consumer: () => consumerAlive(this.consumer.consumer?.status()),
+      consumer: () => consumerAlive(this.transport.consumerStatus(FEEDS)),
     });
   }
 
@@ -30,7 +30,7 @@ export class HealthController {
     return healthReport('ingest', {
       kafka: () => brokerReachable(this.kafka),
       consumer: () => {
-        const s = this.consumer.consumer?.status();
+        const s = this.transport.consumerStatus(FEEDS);
         return { ok: s?.running === true && !s.stalled, detail: s ?? 'not started' };
       },
       counters: () => ({ ok: true, detail: this.handler.counters }),

@@ -11,7 +11,8 @@ import {
 } from '@app/contract';
 import { AuditStore, classify, DATA_SOURCE, SliceStore } from '@app/database';
 import {
-  BatchConsumer,
+  BatchContext,
+  BatchTransport,
   type ConsumedMessage,
   createIdempotentProducer,
   dlqRecord,
@@ -19,16 +20,21 @@ import {
   errorOf,
   infrastructureProbe,
   KAFKA,
+  KeepBatchErrors,
   sendToDlq,
+  setAsidePattern,
+  type SetAsideRecord,
 } from '@app/kafka';
 import { exitFatally, METRICS } from '@app/service';
 import {
-  type BeforeApplicationShutdown,
+  Controller,
   Inject,
-  Injectable,
   Logger,
   type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  UseFilters,
 } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { Kafka, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { AGGREGATOR_CONTEXT, type AggregatorContext } from '../aggregator.tokens.js';
@@ -38,19 +44,21 @@ import { type IngestHint, nextHint } from '../kpis/flush-policy.js';
 import { KpiPublisher } from '../kpis/kpi-publisher.service.js';
 import { ApplySlicesHandler, type SliceRecord } from './apply-slices.handler.js';
 
+/** The batch transport's name for the feed slices the aggregator reads. */
+export const SLICES = 'slices';
+
 /**
- * Consumes feed slices in batches: each batch is applied in one transaction and its offsets
+ * Consumes feed slices in batches (on the BatchTransport): each batch is applied in one transaction and its offsets
  * committed after it; the KPI publisher then decides when the keys it moved are published. A
  * batch that fails for a non-transient reason is split to find the record at fault, which
  * goes to the DLQ with the reason; the others are applied. No record blocks a partition.
  */
-@Injectable()
-export class FeedSlicesConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly log = new Logger(FeedSlicesConsumer.name);
+@Controller()
+@UseFilters(KeepBatchErrors)
+export class FeedSlicesController implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger(FeedSlicesController.name);
   private readonly audit = new AuditStore();
   private producer?: Producer;
-  consumer?: BatchConsumer;
-  readonly counters = { slices: 0, duplicates: 0, observations: 0, quarantined: 0 };
   /** Whether the ingest had more feeds waiting, as its most recently forwarded slice says. */
   private ingestHint: IngestHint = { at: -1, waiting: false };
   private waitingFor = '';
@@ -64,6 +72,7 @@ export class FeedSlicesConsumer implements OnApplicationBootstrap, BeforeApplica
     private readonly publisher: KpiPublisher,
     private readonly serial: Serial,
     private readonly cache: GroupCache,
+    private readonly transport: BatchTransport,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -72,14 +81,12 @@ export class FeedSlicesConsumer implements OnApplicationBootstrap, BeforeApplica
     const partitionOf = await this.partitioner();
     this.producer = createIdempotentProducer(this.kafka);
     await this.producer.connect();
-    this.consumer = new BatchConsumer(this.kafka, {
+    this.transport.subscribe(SLICES, {
       groupId: this.config.AGGREGATOR_GROUP,
       topics: [TOPICS.slices],
       retries: this.config.BATCH_RETRIES,
       stallAfterMs: this.config.CONSUMER_STALL_SECONDS * 1_000,
       startAt: this.config.CONSUMER_START,
-      handler: (messages, { backlog }) => this.handle(messages, backlog),
-      quarantine: (message, error) => this.quarantine(message, error),
       probe: infrastructureProbe(this.kafka, this.ds),
       onAssigned: (assignment) => {
         const mine = new Set(assignment[TOPICS.slices] ?? []);
@@ -87,13 +94,23 @@ export class FeedSlicesConsumer implements OnApplicationBootstrap, BeforeApplica
       },
       onFatal: (e) => exitFatally('aggregator', e),
     });
-    await this.consumer.start();
-    this.log.log(`consuming ${TOPICS.slices} as group ${this.config.AGGREGATOR_GROUP}`);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.consumer?.stop();
+  /** After the transport has left its group (it stops at module destroy). */
+  async onApplicationShutdown(): Promise<void> {
     await this.producer?.disconnect();
+  }
+
+  // `<string>` picks the untyped overload: the typed one does not let a handler type @Ctx().
+  @EventPattern<string>(SLICES)
+  apply(@Payload() messages: ConsumedMessage[], @Ctx() ctx: BatchContext): Promise<void> {
+    return this.handle(messages, ctx.hasBacklog());
+  }
+
+  /** A record the transport found at fault (see `quarantine`). */
+  @EventPattern<string>(setAsidePattern(SLICES))
+  setAside(@Payload() { message, error }: SetAsideRecord): Promise<void> {
+    return this.quarantine(message, error);
   }
 
   /** The partition a group's slices are on (the ingest places them with `slicePlacement`). */
@@ -196,9 +213,9 @@ export class FeedSlicesConsumer implements OnApplicationBootstrap, BeforeApplica
   private async applyPart(records: SliceRecord[]): Promise<void> {
     if (records.length === 0) return;
     const r = await this.serial.run(() => this.handler.apply(records));
-    this.counters.slices += r.slices;
-    this.counters.duplicates += r.duplicates;
-    this.counters.observations += r.observations;
+    this.handler.counters.slices += r.slices;
+    this.handler.counters.duplicates += r.duplicates;
+    this.handler.counters.observations += r.observations;
     METRICS.feedsConsumed.inc({ service: 'aggregator' }, r.slices);
     METRICS.observationsConsumed.inc({ service: 'aggregator' }, r.observations);
     this.log.debug?.(
@@ -208,12 +225,12 @@ export class FeedSlicesConsumer implements OnApplicationBootstrap, BeforeApplica
 
   /**
    * Sets a slice aside: on the DLQ with the reason, and its feed's exchange marked rejected.
-   * Called for slices found wrong here and by BatchConsumer for any it isolates.
+   * Called for slices found wrong here and by the transport for any it isolates.
    */
   private async quarantine(m: ConsumedMessage, error: HubError, known?: FeedSlice): Promise<void> {
     const read = known ? undefined : readFeedSlice(m.value?.toString('utf8') ?? '');
     const slice = known ?? (read?.ok ? read.slice : undefined);
-    this.counters.quarantined++;
+    this.handler.counters.quarantined++;
     METRICS.feedsRejected.inc({ service: 'aggregator', code: error.code });
     this.log.error({
       message: `quarantined to ${TOPICS.dlq}: ${error.code}: ${error.message}`,

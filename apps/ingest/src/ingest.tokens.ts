@@ -1,1 +1,0 @@
-export const ADMIN_UNITS = Symbol('ADMIN_UNITS');
