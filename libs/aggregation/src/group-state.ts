@@ -19,9 +19,10 @@ import {
   mustParsePeriod,
   parsePeriod,
 } from '@app/catalogue';
-import { type GroupLayout, type UnitLayout, unitsOf } from './layout.js';
+import { packCell, seriesKey } from './keys.js';
+import { bsIndex, type GroupLayout, LEVEL, type UnitLayout, unitsOf } from './layout.js';
 import { SetPool } from './set-pool.js';
-import { ANCESTOR_SLOTS, SLOTS, slotBoundarySet, slotKind, slotOf } from './slots.js';
+import { ALL_SLOTS, ANCESTOR_SLOTS, SLOTS, slotBoundarySet, slotKind, slotOf } from './slots.js';
 
 export const KPI_CODES: readonly string[] = Object.keys(KPIS);
 export const MEASURE_CODES: readonly string[] = Object.keys(MEASURES);
@@ -52,7 +53,6 @@ const STATUS_CODE = new Map(STATUSES.map((s, i) => [s, i]));
 const KIND_SLOTS = { month: 12, quarter: 4, half: 2, year: 1 } as const;
 const KIND_INDEX = { month: 0, quarter: 1, half: 2, year: 3 } as const;
 const KIND_OFFSET = [0, 12, 16, 18];
-const bsIndex = (bs: BoundarySet): 0 | 1 => (bs === '2008' ? 0 : 1);
 
 /** One observation of a slice, canonical (as the ingest forwards it). */
 export interface SliceObservation {
@@ -322,7 +322,7 @@ export class GroupState {
     for (const o of slice.observations) {
       const m = MEASURE_INDEX.get(o.measure);
       const unit = units.indexOf.get(o.area);
-      if (m === undefined || unit === undefined || units.level[unit] === 3)
+      if (m === undefined || unit === undefined || units.level[unit] === LEVEL.virtual)
         throw new Error(`${o.measure} for ${o.area} is not in group ${this.code} (${bs})`);
       const sy = this.seriesYear(m, src, year, true);
       const block = sy.ensureBlock(bs, slot);
@@ -345,7 +345,7 @@ export class GroupState {
       if (year < this.minYear[m]!) this.minYear[m] = year;
       if (markDirty) {
         this.markChanged(m, year, bs, slot, unit, units, now);
-        won.push(unit * 32 + m);
+        won.push(packCell(unit, m));
       }
     }
     if (markDirty && slice.exchangeId !== undefined && won.length > 0)
@@ -359,7 +359,8 @@ export class GroupState {
     return won.length;
   }
 
-  private newer(a: number, b: number): boolean {
+  /** Feed `a` is later than `b`: by sentAt, then feedId (the last writer wins a cell). */
+  newer(a: number, b: number): boolean {
     const fa = this.feeds[a]!;
     const fb = this.feeds[b]!;
     return fa.sentAt !== fb.sentAt ? fa.sentAt > fb.sentAt : fa.feedId > fb.feedId;
@@ -391,7 +392,7 @@ export class GroupState {
     year: number,
     create = false,
   ): SeriesYear | undefined {
-    const k = measure * 1024 + source;
+    const k = seriesKey(measure, source);
     let byYear = this.series.get(k);
     if (!byYear) {
       if (!create) return undefined;
@@ -406,7 +407,7 @@ export class GroupState {
   sourcesOf(measure: number, year: number): number[] {
     const out: number[] = [];
     for (let s = 0; s < this.sources.length; s++)
-      if (this.series.get(measure * 1024 + s)?.has(year)) out.push(s);
+      if (this.series.get(seriesKey(measure, s))?.has(year)) out.push(s);
     return out;
   }
 
@@ -539,8 +540,6 @@ export class GroupState {
   }
 }
 
-const ALL_SLOTS: readonly number[] = Array.from({ length: SLOTS }, (_, s) => s);
-
 /**
  * Why a slice cannot be applied to a group (undefined: it can). The ingest only forwards
  * valid feeds, so this is a guard against records the hub did not make, or a mismatch of
@@ -557,7 +556,7 @@ export function sliceProblem(layout: GroupLayout, slice: SliceInput): string | u
     const m = MEASURE_INDEX.get(o.measure);
     if (m === undefined) return `measure "${o.measure}" is unknown`;
     const u = units.indexOf.get(o.area);
-    if (u === undefined || units.level[u] === 3)
+    if (u === undefined || units.level[u] === LEVEL.virtual)
       return `area "${o.area}" is not a unit of group ${layout.code} in the ${bs} lists`;
     const isSet = MEASURE_DEFS[m]!.kind === 'item_set';
     if (

@@ -43,6 +43,9 @@ export interface GroupLayout {
 export const unitsOf = (g: GroupLayout, bs: BoundarySet): UnitLayout =>
   bs === '2008' ? g.u2008 : g.u2025;
 
+/** A boundary set as an index: 0 for 2008, 1 for 2025. */
+export const bsIndex = (bs: BoundarySet): 0 | 1 => (bs === '2008' ? 0 : 1);
+
 interface RawUnit {
   readonly code: string;
   readonly level: number;

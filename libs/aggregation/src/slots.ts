@@ -83,6 +83,9 @@ export function slotBoundarySet(year: number, slot: number): BoundarySet {
   return lastDay(periodOf(year, slot)) < REFORM_DATE ? '2008' : '2025';
 }
 
+/** Every slot, in order. */
+export const ALL_SLOTS: readonly number[] = Array.from({ length: SLOTS }, (_, s) => s);
+
 /** The year 2025 spans the reform: it is the one period whose parts are in two boundary sets. */
 export const spansReform = (year: number, slot: number): boolean =>
   year === 2025 && slot === YEAR_SLOT;
