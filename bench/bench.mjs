@@ -50,6 +50,8 @@ import {
 } from '../scripts/infra.mjs';
 
 const cat = await import(join(ROOT, 'dist/libs/catalogue/src/index.js'));
+// The reference arithmetic the engine is checked against (not part of any service).
+const reference = await import(join(ROOT, 'dist/libs/aggregation/src/reference.js'));
 const contract = await import(join(ROOT, 'dist/libs/contract/src/index.js'));
 const args = Object.fromEntries(
   process.argv
@@ -599,9 +601,13 @@ try {
     byProv.get(prov).push(r);
   }
   for (const [prov, rows] of byProv) {
-    const set = new cat.ObservationSet([...(byProvince.get(prov)?.values() ?? [])], units);
+    const set = new reference.ObservationSet([...(byProvince.get(prov)?.values() ?? [])], units);
     for (const r of rows) {
-      const c = cat.computeKpi({ kpi: r.kpi, bs: r.bs, area: r.area, period: r.period }, set, ctx);
+      const c = reference.computeKpi(
+        { kpi: r.kpi, bs: r.bs, area: r.area, period: r.period },
+        set,
+        ctx,
+      );
       checked++;
       if (
         c.value !== r.value ||

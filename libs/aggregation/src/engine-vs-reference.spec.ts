@@ -7,20 +7,17 @@
  */
 import {
   AdminUnits,
-  affectedKeys,
-  computeKpi,
   type KpiComputation,
   type KpiKey,
   type Observation,
-  ObservationSet,
   SourceRegistry,
   boundarySetOf,
-  kpiChanged,
   mustParsePeriod,
 } from '@app/catalogue';
 import { GroupFlush, type KpiChange } from './evaluate.js';
 import { GroupState, type SliceInput } from './group-state.js';
 import { GroupLayouts } from './layout.js';
+import { ObservationSet, affectedKeys, computeKpi, kpiChanged } from './reference.js';
 
 const units = AdminUnits.load('data/admin-units');
 const layouts = new GroupLayouts(units);

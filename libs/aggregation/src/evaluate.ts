@@ -1,6 +1,6 @@
 /**
- * Recomputes a group's dirty KPI keys from its state, with the semantics of the catalogue's
- * `computeKpi` (the reference, which the tests hold this to): per source, a direct report
+ * Recomputes a group's dirty KPI keys from its state, with the semantics of `computeKpi`
+ * (reference.ts, which the tests hold this to): per source, a direct report
  * stands, else a roll-up over time (stock: the latest sub-period; flow: the sum) when the
  * source reported the unit for sub-periods, else over sub-areas; sources then combine (sum,
  * union, shared); ratios are recomputed from the aggregated numerator and denominator.

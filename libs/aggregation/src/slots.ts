@@ -92,7 +92,7 @@ export const spansReform = (year: number, slot: number): boolean =>
 
 /**
  * The standard slots that tile January to the end of a slot, largest first (the year to date
- * of a flow KPI). Mirrors `yearToDateTiling` of the catalogue.
+ * of a flow KPI). Mirrors `yearToDateTiling` of the reference (reference.ts).
  */
 export const YEAR_TO_DATE_SLOTS: readonly (readonly number[])[] = Array.from(
   { length: SLOTS },

@@ -2,17 +2,11 @@
  * A commune-level workload for the e2e tier and its recomputation: the feeds operators and the
  * statistics office would send for some provinces and months, with corrections that win, late
  * corrections that lose and resends; and what every KPI must be, from the reference arithmetic
- * of `@app/catalogue` (last writer per source, measure, area and period; then `computeKpi`).
+ * in `libs/aggregation/src/reference.ts` (last writer per source, measure, area and period;
+ * then `computeKpi`).
  */
-import {
-  type AdminUnits,
-  affectedKeys,
-  computeKpi,
-  type KpiKey,
-  type Observation,
-  ObservationSet,
-  SourceRegistry,
-} from '@app/catalogue';
+import { type AdminUnits, type KpiKey, type Observation, SourceRegistry } from '@app/catalogue';
+import { affectedKeys, computeKpi, ObservationSet } from '@app/aggregation/src/reference.js';
 import type { KpiEvent } from '@app/contract';
 import type pg from 'pg';
 import { eventually, type TopicWatcher } from './index.js';

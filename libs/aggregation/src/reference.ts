@@ -1,6 +1,9 @@
 /**
- * The hub's arithmetic: how current observations become a KPI value for one area and period.
- * Pure: plain data in, plain data out. No Nest, Kafka or SQL.
+ * The reference arithmetic: how current observations become a KPI value for one area and
+ * period, written plainly from the contract, key by key. The engine (evaluate.ts) computes
+ * the same densely and incrementally; the differential test, the e2e recomputation and the
+ * benchmark's check hold it to this. Not used by the services. Pure: plain data in, plain
+ * data out.
  *
  * Resolution of one measure for one source at (area A, period P), `resolve`:
  *  1. the source's direct report for (A, P) stands;
@@ -16,65 +19,24 @@ import {
   type AdminUnits,
   type AreaKey,
   type BoundarySet,
+  type InputRef,
+  KPIS,
+  type KpiComputation,
+  type KpiDef,
+  type KpiKey,
+  MEASURES,
+  type Observation,
+  type Operand,
+  type Period,
+  type SourceRegistry,
   areaKey,
   boundarySetOf,
-} from './admin-units.js';
-import { KPIS, MEASURES, type KpiDef, type Operand, type SourceRegistry } from './catalogue.js';
-import {
-  type Period,
   childPeriods,
   contains,
   monthSpan,
   mustParsePeriod,
   selfAndAncestors,
-} from './period.js';
-
-export type FeedStatus = 'actual' | 'estimate' | 'provisional';
-export type Qualifier = '>' | '>=' | '<' | '<=' | '~';
-
-/** One current (winning, not retracted) observation. */
-export interface Observation {
-  readonly source: string;
-  readonly measure: string;
-  readonly area: string;
-  readonly period: string;
-  readonly value?: number;
-  readonly items?: readonly string[];
-  readonly status: FeedStatus;
-  readonly feedId: string;
-  /** RFC 3339 / ISO instant; orders competing reports of reference measures. */
-  readonly sentAt: string;
-  readonly qualifier?: Qualifier;
-}
-
-export interface KpiKey {
-  readonly kpi: string;
-  readonly bs: BoundarySet;
-  readonly area: string;
-  readonly period: string;
-}
-
-export interface InputRef {
-  readonly source: string;
-  readonly feedId: string;
-  readonly measure: string;
-  readonly qualifier?: Qualifier;
-}
-
-export interface KpiComputation {
-  /** False when the numerator has no data at all: the key does not (or no longer) exist. */
-  readonly hasData: boolean;
-  readonly value: number | null;
-  readonly numerator: number | null;
-  readonly denominator: number | null;
-  readonly denominatorPeriod: string | null;
-  readonly status: 'final' | 'provisional';
-  readonly completeness: { readonly expected: string[]; readonly reported: string[] };
-  readonly inputs: InputRef[];
-  readonly note?: string;
-  /** Flow KPIs only: the value from January to the end of the period (for annual targets). */
-  readonly yearToDate?: number | null;
-}
+} from '@app/catalogue';
 
 type Amount = number | ReadonlySet<string>;
 

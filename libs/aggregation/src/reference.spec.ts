@@ -1,13 +1,18 @@
-import { AdminUnits } from './admin-units.js';
+import {
+  AdminUnits,
+  DEFAULT_SOURCES,
+  type KpiKey,
+  mustParsePeriod,
+  type Observation,
+  SourceRegistry,
+} from '@app/catalogue';
 import {
   affectedKeys,
   computeKpi,
   kpiChanged,
   provincesRead,
-  type KpiKey,
-  type Observation,
-} from './aggregate.js';
-import { SourceRegistry, DEFAULT_SOURCES } from './catalogue.js';
+  yearToDateTiling,
+} from './reference.js';
 
 const units = AdminUnits.load('data/admin-units');
 const ctx = { units, registry: new SourceRegistry() };
@@ -346,5 +351,35 @@ describe('provincesRead', () => {
       '2025:37',
     ]);
     expect(provincesRead(key('MBB_SUB_P100', '14386', '2024'), units)).toEqual(['2008:37']);
+  });
+});
+
+describe('year to date', () => {
+  it('gives a flow KPI its year to date: January to April of 100 a month is 400', () => {
+    const obs: Observation[] = [1, 2, 3, 4].map((m) => ({
+      source: 'viettel',
+      measure: 'telecom_revenue_vnd',
+      area: '58',
+      period: `2023-0${m}`,
+      value: 100,
+      status: 'actual',
+      feedId: `f${m}`,
+      sentAt: '2023-06-01T00:00:00Z',
+    }));
+    const april = computeKpi(
+      { kpi: 'TELECOM_REVENUE', bs: '2008', area: '58', period: '2023-04' },
+      obs,
+      ctx,
+    );
+    expect(april.value).toBe(100);
+    expect(april.yearToDate).toBe(400);
+  });
+
+  it('tiles January to the end of a period with the largest standard periods', () => {
+    const codes = (p: string) => yearToDateTiling(mustParsePeriod(p)).map((x) => x.code);
+    expect(codes('2024-11')).toEqual(['2024-H1', '2024-Q3', '2024-10', '2024-11']);
+    expect(codes('2024-Q2')).toEqual(['2024-H1']);
+    expect(codes('2024-H2')).toEqual(['2024']);
+    expect(codes('2024-02')).toEqual(['2024-01', '2024-02']);
   });
 });
