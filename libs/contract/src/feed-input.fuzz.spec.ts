@@ -149,4 +149,36 @@ describe('feed input under fuzzing', () => {
       message: 'it has a "__proto__" or "constructor.prototype" key',
     });
   });
+
+  it.each([
+    ['an object whose constructor is null', { constructor: null }],
+    ['an observation that is a list of such objects', [[{ constructor: null }]]],
+    ['an observation that is a list', [[1]]],
+    ['a number', [5]],
+  ])(
+    'refuses observations that are %s, naming where (found by the schema test)',
+    (_, observations) => {
+      const feed = {
+        schema: 'lgsp.feed.v1',
+        feedId: 'x',
+        source: 'viettel',
+        sentAt: '2024-07-05T08:00:00+07:00',
+        period: '2024',
+        observations,
+      };
+      const v = validateFeed(
+        JSON.stringify(feed),
+        rules,
+        { ...origin, key: 'viettel' },
+        receivedAt,
+      );
+      expect(v.ok).toBe(false);
+      const messages = v.ok ? [] : v.errors.map((e) => `${e.path}: ${e.message}`);
+      expect(messages).toContainEqual(
+        Array.isArray(observations)
+          ? 'observations[0]: an observation must be a JSON object'
+          : 'observations: observations must be an array',
+      );
+    },
+  );
 });

@@ -152,7 +152,11 @@ export function validateFeed(
     Array.isArray(listed) && listed.length <= MAX_OBSERVATIONS && listed.every(observationIsValid);
   // On the fast path every observation already has only known fields.
   const errors: FeedError[] = [...mappingErrors, ...unknownFields(plain, !fast)];
-  const dto = fast ? pick(plain, ENVELOPE_FIELDS, new FeedEnvelopeDto()) : toFeedDto(plain);
+  // Observations that are no list (or too long a one) get the envelope's rules only: walking
+  // them is what class-validator must not do with a record of any shape.
+  const walkable = Array.isArray(listed) && listed.length <= MAX_OBSERVATIONS;
+  const dto =
+    fast || !walkable ? pick(plain, ENVELOPE_FIELDS, new FeedEnvelopeDto()) : toFeedDto(plain);
   errors.push(
     ...flatten(
       validateSync(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true }),
@@ -205,7 +209,7 @@ export function validateFeed(
     (dto.observations as ObservationDto[]).forEach((o, i) => {
       const at = `observations[${i}]`;
       const rawObs = list[i];
-      if (typeof rawObs !== 'object' || rawObs === null) return;
+      if (!isRecord(rawObs)) return;
       const has = (f: string): boolean => Object.prototype.hasOwnProperty.call(rawObs, f);
       const def = typeof o.measure === 'string' ? MEASURES[o.measure] : undefined;
       if (typeof o.measure === 'string' && !bad.has(`${at}.measure`)) {
@@ -386,15 +390,15 @@ function pick<T extends object>(
 /**
  * The feed as DTO instances, built field by field rather than with class-transformer, which
  * walks every nested value and throws on some (an object whose `constructor` is a string,
- * found by fuzzing). Unknown fields are reported by `unknownFields`.
+ * found by fuzzing). An observation that is no object becomes `null`, refused as such:
+ * class-validator would walk an array's elements, and throws on `{"constructor": null}`.
+ * Unknown fields are reported by `unknownFields`.
  */
 function toFeedDto(plain: Record<string, unknown>): FeedDto {
   const dto = pick(plain, ENVELOPE_FIELDS, new FeedDto());
-  const list: unknown = plain.observations;
-  if (Array.isArray(list) && list.length <= MAX_OBSERVATIONS)
-    (dto as { observations: unknown }).observations = list.map((o: unknown) =>
-      isRecord(o) ? pick(o, OBSERVATION_FIELDS, new ObservationDto()) : o,
-    );
+  (dto as { observations: unknown }).observations = (plain.observations as unknown[]).map(
+    (o: unknown) => (isRecord(o) ? pick(o, OBSERVATION_FIELDS, new ObservationDto()) : null),
+  );
   return dto;
 }
 
@@ -444,7 +448,12 @@ function flatten(errors: ValidationError[], prefix = ''): FeedError[] {
       out.push({
         code: rule === 'whitelistValidation' ? FEED_ERROR.unknownField : FEED_ERROR.invalidField,
         path,
-        message: rule === 'whitelistValidation' ? `unknown field "${e.property}"` : message,
+        message:
+          rule === 'whitelistValidation'
+            ? `unknown field "${e.property}"`
+            : rule === 'nestedValidation'
+              ? 'an observation must be a JSON object'
+              : message,
       });
     }
     if (e.children?.length) out.push(...flatten(e.children, path));
