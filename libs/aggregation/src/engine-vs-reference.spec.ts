@@ -15,7 +15,8 @@ import {
   mustParsePeriod,
 } from '@app/catalogue';
 import { GroupFlush, type KpiChange } from './evaluate.js';
-import { GroupState, type SliceInput } from './group-state.js';
+import type { SliceInput } from '@app/contract';
+import { GroupState } from './group-state.js';
 import { GroupLayouts } from './layout.js';
 import { ObservationSet, affectedKeys, computeKpi, kpiChanged } from './reference.js';
 

@@ -1,6 +1,7 @@
 import { AdminUnits, SourceRegistry } from '@app/catalogue';
 import { GroupFlush } from './evaluate.js';
-import { GroupState, type SliceInput, type SliceObservation } from './group-state.js';
+import type { SliceInput, SliceObservation } from '@app/contract';
+import { GroupState } from './group-state.js';
 import { GroupLayouts } from './layout.js';
 import { SLOTS } from './slots.js';
 

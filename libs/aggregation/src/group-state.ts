@@ -19,6 +19,7 @@ import {
   mustParsePeriod,
   parsePeriod,
 } from '@app/catalogue';
+import type { SliceInput } from '@app/contract';
 import { packCell, seriesKey } from './keys.js';
 import { bsIndex, type GroupLayout, LEVEL, type UnitLayout, unitsOf } from './layout.js';
 import { SetPool } from './set-pool.js';
@@ -53,28 +54,6 @@ const STATUS_CODE = new Map(STATUSES.map((s, i) => [s, i]));
 const KIND_SLOTS = { month: 12, quarter: 4, half: 2, year: 1 } as const;
 const KIND_INDEX = { month: 0, quarter: 1, half: 2, year: 3 } as const;
 const KIND_OFFSET = [0, 12, 16, 18];
-
-/** One observation of a slice, canonical (as the ingest forwards it). */
-export interface SliceObservation {
-  readonly area: string;
-  readonly measure: string;
-  readonly value?: number | null;
-  readonly items?: readonly string[] | null;
-  readonly qualifier?: Qualifier;
-}
-
-/** A feed's observations within one group. */
-export interface SliceInput {
-  readonly source: string;
-  readonly feedId: string;
-  /** ISO instant; orders corrections. */
-  readonly sentAt: string;
-  readonly period: string;
-  readonly status: FeedStatus;
-  /** The audit log's exchange, to which the keys it changes are attributed. */
-  readonly exchangeId?: string;
-  readonly observations: readonly SliceObservation[];
-}
 
 /** A feed as the state remembers it: the winner of the cells it last wrote. */
 export interface FeedRef {

@@ -1,4 +1,11 @@
-import { type AdminUnits, boundarySetOf, mustParsePeriod, parsePeriod } from '@app/catalogue';
+import {
+  type AdminUnits,
+  boundarySetOf,
+  type FeedStatus,
+  mustParsePeriod,
+  parsePeriod,
+  type Qualifier,
+} from '@app/catalogue';
 import type { AcceptedFeed, AcceptedObservation } from './accepted-feed.js';
 import {
   AREA_PATTERN,
@@ -152,4 +159,52 @@ function observationsProblem(list: unknown): string | undefined {
       return `${at}.qualifier is unknown`;
   }
   return undefined;
+}
+
+/** One observation of a slice as the engine reads it. */
+export interface SliceObservation {
+  readonly area: string;
+  readonly measure: string;
+  readonly value?: number | null;
+  readonly items?: readonly string[] | null;
+  readonly qualifier?: Qualifier;
+}
+
+/** What the aggregation engine reads of a slice (`GroupState.apply`). */
+export interface SliceInput {
+  readonly source: string;
+  readonly feedId: string;
+  /** ISO instant; orders corrections. */
+  readonly sentAt: string;
+  readonly period: string;
+  readonly status: FeedStatus;
+  /** The audit log's exchange, to which the keys it changes are attributed. */
+  readonly exchangeId?: string;
+  readonly observations: readonly SliceObservation[];
+}
+
+/** The fields of a slice record the engine reads. */
+export function sliceInput(slice: FeedSlice): SliceInput {
+  return {
+    source: slice.source,
+    feedId: slice.feedId,
+    sentAt: slice.sentAt,
+    period: slice.period,
+    status: slice.status,
+    ...(slice.origin.exchangeId !== undefined ? { exchangeId: slice.origin.exchangeId } : {}),
+    observations: slice.observations,
+  };
+}
+
+/**
+ * A slice the hub stored itself (a group's reload replays thousands): its schema is checked,
+ * not every field as `readFeedSlice` checks a record from the topic. Undefined if unreadable.
+ */
+export function parseStoredSlice(text: string): FeedSlice | undefined {
+  try {
+    const s = JSON.parse(text) as FeedSlice;
+    return s?.schema === FEED_SLICE_SCHEMA && Array.isArray(s.observations) ? s : undefined;
+  } catch {
+    return undefined;
+  }
 }

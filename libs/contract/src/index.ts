@@ -9,3 +9,4 @@ export * from './mapping.js';
 export * from './csv-feed.js';
 export * from './dlq.js';
 export * from './safe-json.js';
+export * from './feed-schema.js';

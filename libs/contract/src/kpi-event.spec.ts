@@ -1,10 +1,15 @@
 import type { PlanTarget } from '@app/catalogue';
-import { serializeKpiEvent, toKpiEvent } from './kpi-event.js';
-import type { StoredKpi } from './kpi-store.js';
+import {
+  KPI_EVENT_INPUTS_AT,
+  type KpiRevision,
+  kpiEventHead,
+  serializeKpiEvent,
+  toKpiEvent,
+} from './kpi-event.js';
 
 const input = { source: 'viettel', feedId: 'vt-2024-06', measure: 'mbb_subscriptions' };
 const shared = { expected: ['gso', 'viettel'], reported: ['viettel'] };
-const base: StoredKpi = {
+const base: KpiRevision = {
   kpi: 'MBB_SUB_P100',
   area: '37',
   period: '2024-Q2',
@@ -39,7 +44,7 @@ const target: PlanTarget = {
 };
 
 describe('serializeKpiEvent', () => {
-  const variants: [string, StoredKpi, PlanTarget | undefined][] = [
+  const variants: [string, KpiRevision, PlanTarget | undefined][] = [
     ['a full event', base, undefined],
     ['the same again (cached fragments)', { ...base, revision: 4 }, undefined],
     [
@@ -65,6 +70,26 @@ describe('serializeKpiEvent', () => {
     'writes exactly what JSON.stringify(toKpiEvent(...)) writes: %s',
     (_, row, t) => {
       expect(serializeKpiEvent(row, t)).toBe(JSON.stringify(toKpiEvent(row, t)));
+    },
+  );
+
+  it.each(variants)(
+    'writes every field a group load reads before its inputs, as the database cuts it: %s',
+    (_, row, t) => {
+      const payload = serializeKpiEvent(row, t);
+      const head = JSON.parse(kpiEventHead(payload.split(KPI_EVENT_INPUTS_AT)[0]!)) as object;
+      const { kpi, area, period, numerator, denominator, status, completeness, revision } =
+        toKpiEvent(row, t);
+      expect(head).toMatchObject({
+        kpi,
+        area,
+        period,
+        numerator,
+        denominator,
+        status,
+        completeness,
+        revision,
+      });
     },
   );
 });

@@ -7,7 +7,6 @@ export * from './slice-store.js';
 export * from './kpi-store.js';
 export * from './outbox-store.js';
 export * from './target-store.js';
-export * from './kpi-event.js';
 export * from './registry-store.js';
 export * from './audit-store.js';
 export * from './change-log-writer.js';

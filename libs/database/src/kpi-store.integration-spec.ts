@@ -2,12 +2,12 @@
  * A group loading after a restart reads the published state of its keys from the change log:
  * each key's latest revision, once, of the right boundary set, a page at a time.
  */
+import { serializeKpiEvent } from '@app/contract';
 import { freshDatabase } from '@app/testing';
 import type { PoolClient } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { ChangeLogWriter } from './change-log-writer.js';
 import { createDataSource, runMigrations } from './data-source.js';
-import { serializeKpiEvent } from './kpi-event.js';
 import { KpiStore, type PublishedRow } from './kpi-store.js';
 
 let ds: DataSource;

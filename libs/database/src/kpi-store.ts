@@ -1,5 +1,5 @@
 import { type BoundarySet, boundarySetOf, mustParsePeriod } from '@app/catalogue';
-import type { KpiEvent } from '@app/contract';
+import { KPI_EVENT_INPUTS_AT, type KpiEvent, kpiEventHead } from '@app/contract';
 import type { DataSource, QueryRunner } from 'typeorm';
 import {
   ChangeLogWriter,
@@ -8,29 +8,6 @@ import {
 } from './change-log-writer.js';
 
 type Db = DataSource | QueryRunner;
-
-/** A KPI key's revision, as the aggregator writes it (and `toKpiEvent` makes its event). */
-export interface StoredKpi {
-  readonly kpi: string;
-  readonly area: string;
-  readonly period: string;
-  readonly bs: string;
-  readonly year: number;
-  readonly areaName: string;
-  readonly unit: string;
-  readonly value: number | null;
-  readonly numerator: number | null;
-  readonly denominator: number | null;
-  readonly denominatorPeriod: string | null;
-  readonly status: 'final' | 'provisional';
-  readonly completeness: { readonly expected: string[]; readonly reported: string[] };
-  readonly inputs: readonly unknown[];
-  readonly note: string | null;
-  readonly yearToDate: number | null;
-  readonly revision: number;
-  readonly eventId: string;
-  readonly computedAt: string;
-}
 
 /** What the engine needs of a published key to tell whether it changed. */
 export interface PublishedRow {
@@ -45,24 +22,12 @@ export interface PublishedRow {
   readonly revision: number;
 }
 
-export const kpiKeyOf = (k: { kpi: string; area: string; period: string }): string =>
-  `${k.kpi}|${k.area}|${k.period}`;
-
 /**
  * An event's payload up to its `inputs`, which a group's load does not read: half the bytes
- * to move and parse (Hồ Chí Minh City's 39,368 keys: 18.4 of 35.6 MB, read in 387-607 ms
- * instead of 644-748 in `bench/profile/apply-one-province.mjs 79`). `serializeKpiEvent`
- * writes `inputs` after every field the load reads, and the text `,"inputs":[` can only be
- * that key: inside a JSON string every `"` is escaped. `split_part` searches bytes; `strpos`
- * and `left` count characters and cost more than they save.
+ * to move and parse (see `KPI_EVENT_INPUTS_AT`). `split_part` searches bytes; `strpos` and
+ * `left` count characters and cost more than they save.
  */
-const WITHOUT_INPUTS = `split_part(payload, ',"inputs":[', 1)`;
-
-/**
- * The part WITHOUT_INPUTS read, as JSON: it ends inside the event (after `computedAt`, a
- * string), and closes it; a payload without `inputs` comes whole, and ends with its `}`.
- */
-const closeHead = (head: string): string => (head.endsWith('}') ? head : `${head}}`);
+const WITHOUT_INPUTS = `split_part(payload, '${KPI_EVENT_INPUTS_AT}', 1)`;
 
 /**
  * The KPI side of the aggregator and the api: `kpi_change` holds every revision, in commit
@@ -98,7 +63,7 @@ export class KpiStore {
         const rows: { payload: string }[] = await q.query(`FETCH ${pageRows} FROM published_keys`);
         const page: PublishedRow[] = [];
         for (const { payload } of rows) {
-          const e = JSON.parse(closeHead(payload)) as KpiEvent;
+          const e = JSON.parse(kpiEventHead(payload)) as KpiEvent;
           // Codes were reused in 2025: a code's keys in the other boundary set are not these.
           if (boundarySetOf(mustParsePeriod(e.period)) !== bs) continue;
           page.push({

@@ -1,5 +1,5 @@
 import type { GroupState } from '@app/aggregation';
-import type { FeedSlice } from '@app/contract';
+import { type FeedSlice, sliceInput } from '@app/contract';
 import {
   AuditStore,
   classify,
@@ -10,7 +10,7 @@ import {
 } from '@app/database';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { GroupCache, sliceInput } from '../groups/group-cache.service.js';
+import { GroupCache } from '../groups/group-cache.service.js';
 
 export interface ApplyResult {
   readonly slices: number;

@@ -1,5 +1,5 @@
-import { GroupState, type HeldBytes, type SliceInput, noHeldBytes } from '@app/aggregation';
-import { FEED_SLICE_SCHEMA, type FeedSlice } from '@app/contract';
+import { GroupState, type HeldBytes, noHeldBytes } from '@app/aggregation';
+import { parseStoredSlice, sliceInput } from '@app/contract';
 import { type GroupVersion, KpiStore, SliceStore } from '@app/database';
 import { METRICS, reportHeldState } from '@app/service';
 import { Inject, Injectable, Logger } from '@nestjs/common';
@@ -17,28 +17,6 @@ const SLICE_PAGE = 100;
 interface Cached {
   readonly state: GroupState;
   version: GroupVersion;
-}
-
-/** The fields of a slice record the engine reads. */
-export function sliceInput(slice: FeedSlice): SliceInput {
-  return {
-    source: slice.source,
-    feedId: slice.feedId,
-    sentAt: slice.sentAt,
-    period: slice.period,
-    status: slice.status,
-    ...(slice.origin.exchangeId !== undefined ? { exchangeId: slice.origin.exchangeId } : {}),
-    observations: slice.observations,
-  };
-}
-
-export function parseSlice(text: string): FeedSlice | undefined {
-  try {
-    const s = JSON.parse(text) as FeedSlice;
-    return s?.schema === FEED_SLICE_SCHEMA && Array.isArray(s.observations) ? s : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -107,7 +85,7 @@ export class GroupCache {
     for (;;) {
       const page = await this.slices.slices(q, group, after, SLICE_PAGE);
       for (const row of page) {
-        const slice = parseSlice(row.payload);
+        const slice = parseStoredSlice(row.payload);
         if (!slice) throw new Error(`stored slice ${group}#${row.seq} is not a feed slice`);
         state.apply(sliceInput(slice), row.seq > version.published);
         after = row.seq;

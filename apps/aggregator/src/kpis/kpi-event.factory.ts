@@ -1,10 +1,10 @@
 import type { KpiChange } from '@app/aggregation';
 import { type AdminUnits, KPIS } from '@app/catalogue';
-import type { StoredKpi } from '@app/database';
+import type { KpiRevision } from '@app/contract';
 import { randomUUID } from 'node:crypto';
 
 /** The stored row of a KPI's next revision. */
-export function storedRevision(change: KpiChange, units: AdminUnits, now: Date): StoredKpi {
+export function storedRevision(change: KpiChange, units: AdminUnits, now: Date): KpiRevision {
   const c = change.computation;
   return {
     kpi: change.kpi,

@@ -10,8 +10,8 @@ import {
   OutboxStore,
   SliceStore,
   TargetStore,
-  serializeKpiEvent,
 } from '@app/database';
+import { serializeKpiEvent } from '@app/contract';
 import { METRICS } from '@app/service';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';

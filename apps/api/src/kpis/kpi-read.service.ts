@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { applicableTarget, boundarySetOf, mustParsePeriod } from '@app/catalogue';
-import type { KpiEvent } from '@app/contract';
-import { DATA_SOURCE, KpiStore, TargetStore, withTarget } from '@app/database';
+import { type KpiEvent, withTarget } from '@app/contract';
+import { DATA_SOURCE, KpiStore, TargetStore } from '@app/database';
 import type { DataSource } from 'typeorm';
 
 export const KPI_LIMIT = 10_000;

@@ -36,6 +36,31 @@ export interface IngestCounters {
   rejectedByCode: Record<string, number>;
 }
 
+/** A record validated, with its audit-log entry. */
+interface Checked {
+  readonly verdict: ReturnType<typeof validateFeed>;
+  readonly exchange: ExchangeEntry;
+}
+
+interface Tally {
+  accepted: number;
+  rejected: number;
+  observations: number;
+  codes: string[];
+}
+
+/** Where a batch's records go. */
+interface Routed {
+  readonly slices: Message[];
+  readonly rejected: Message[];
+  readonly dlq: DlqEntry[];
+  /** Exchange ids of the duplicates. */
+  readonly duplicates: string[];
+  readonly tally: Tally;
+}
+
+type FeedRules = ReturnType<typeof feedRules>;
+
 const header = (h: IHeaders | undefined, name: string): string | undefined => {
   const v = h?.[name];
   const one = Array.isArray(v) ? v[0] : v;
@@ -83,7 +108,7 @@ export class NormaliseFeedsHandler {
   ) {}
 
   /** The rules of this moment: registrations and mapping profiles are read per batch. */
-  async rules() {
+  async rules(): Promise<FeedRules> {
     return feedRules(this.units, await this.registry.load(this.ds), this.names);
   }
 
@@ -93,51 +118,69 @@ export class NormaliseFeedsHandler {
     producer: Producer,
     backlog = false,
   ): Promise<void> {
-    const rules = await this.rules().catch((e: unknown) => {
+    const rules = await this.currentRules();
+    const checked = messages.map((m) => this.check(m, rules));
+    const ids = await this.recordExchanges(checked.map((c) => c.exchange));
+    const owners = await this.claim(checked, ids);
+    const routed = this.route(messages, checked, ids, owners, backlog);
+    await this.recordOutcomes(routed);
+    await this.forward(producer, routed);
+    this.count(messages.length, routed.tally, routed.duplicates.length);
+  }
+
+  private async currentRules(): Promise<FeedRules> {
+    try {
+      return await this.rules();
+    } catch (e) {
       throw new HubError('DB_UNREACHABLE', `reading the registry: ${(e as Error).message}`, true, {
         cause: e,
       });
-    });
-    const exchanges: ExchangeEntry[] = [];
-    const verdicts = messages.map((m) => {
-      const channelHeader = header(m.headers, HUB_HEADERS.channel);
-      const channel: FeedChannel =
-        channelHeader === 'http' || channelHeader === 'replay' ? channelHeader : 'kafka';
-      const identity = sourceOfTopic(m.topic);
-      const value = m.value ?? Buffer.alloc(0);
-      const verdict = validateFeed(value, rules, {
-        channel,
-        topic: m.topic,
-        partition: m.partition,
-        offset: m.offset,
-        ...(identity !== undefined ? { identity } : {}),
-        // On the shared topic the key names the source; a record without one is refused.
-        ...(identity === undefined ? { key: m.key ?? '' } : {}),
-      });
-      const exchangeId =
-        channel === 'http' ? exchangeIdHeader(m.headers, HUB_HEADERS.exchangeId) : undefined;
-      exchanges.push({
-        ...(exchangeId ? { exchangeId } : {}),
-        channel,
-        source: verdict.ok ? verdict.feed.source : (verdict.source ?? identity ?? m.key ?? null),
-        feedId: verdict.ok ? verdict.feed.feedId : (verdict.feedId ?? null),
-        topic: m.topic,
-        partition: m.partition,
-        offset: m.offset,
-        sizeBytes: value.length,
-        contentSha256: sha256Hex(value),
-        outcome: verdict.ok ? 'validated' : 'rejected',
-        ...(verdict.ok ? {} : { errorCode: verdict.errors[0]!.code, errors: verdict.errors }),
-        observations: verdict.ok ? verdict.feed.observations.length : null,
-        replayOf: exchangeIdHeader(m.headers, HUB_HEADERS.replayOf) ?? null,
-      });
-      return verdict;
-    });
+    }
+  }
 
-    let ids: string[];
+  /** Validates one record, and describes it for the audit log. */
+  private check(m: ConsumedMessage, rules: FeedRules): Checked {
+    const channelHeader = header(m.headers, HUB_HEADERS.channel);
+    const channel: FeedChannel =
+      channelHeader === 'http' || channelHeader === 'replay' ? channelHeader : 'kafka';
+    const identity = sourceOfTopic(m.topic);
+    const value = m.value ?? Buffer.alloc(0);
+    const verdict = validateFeed(value, rules, {
+      channel,
+      topic: m.topic,
+      partition: m.partition,
+      offset: m.offset,
+      ...(identity !== undefined ? { identity } : {}),
+      // On the shared topic the key names the source; a record without one is refused.
+      ...(identity === undefined ? { key: m.key ?? '' } : {}),
+    });
+    const exchangeId =
+      channel === 'http' ? exchangeIdHeader(m.headers, HUB_HEADERS.exchangeId) : undefined;
+    const exchange: ExchangeEntry = {
+      ...(exchangeId ? { exchangeId } : {}),
+      channel,
+      source: verdict.ok ? verdict.feed.source : (verdict.source ?? identity ?? m.key ?? null),
+      feedId: verdict.ok ? verdict.feed.feedId : (verdict.feedId ?? null),
+      topic: m.topic,
+      partition: m.partition,
+      offset: m.offset,
+      sizeBytes: value.length,
+      contentSha256: sha256Hex(value),
+      outcome: verdict.ok ? 'validated' : 'rejected',
+      ...(verdict.ok ? {} : { errorCode: verdict.errors[0]!.code, errors: verdict.errors }),
+      observations: verdict.ok ? verdict.feed.observations.length : null,
+      replayOf: exchangeIdHeader(m.headers, HUB_HEADERS.replayOf) ?? null,
+    };
+    return { verdict, exchange };
+  }
+
+  /**
+   * Writes every record to the audit log; returns their exchange ids. An exchange id the HTTP
+   * edge gave that matches no row it made is recorded as a record of its own.
+   */
+  private async recordExchanges(exchanges: ExchangeEntry[]): Promise<string[]> {
     try {
-      ids = await this.audit.record(this.ds, exchanges);
-      // An exchange id that matches no row the HTTP edge made is recorded as a record of its own.
+      const ids = await this.audit.record(this.ds, exchanges);
       const orphans = exchanges.map((e, i) => (ids[i] ? -1 : i)).filter((i) => i >= 0);
       if (orphans.length) {
         const again = await this.audit.record(
@@ -146,18 +189,23 @@ export class NormaliseFeedsHandler {
         );
         orphans.forEach((i, j) => (ids[i] = again[j]!));
       }
+      return ids;
     } catch (e) {
       throw classify(e);
     }
+  }
 
-    // The duplicate check: the first exchange to claim (source, feedId) owns the feed.
-    const valid = messages.flatMap((_, i) => (verdicts[i]!.ok ? [i] : []));
-    let owners: (string | null)[];
+  /**
+   * The duplicate check: the first exchange to claim (source, feedId) owns the feed. Returns
+   * the owner's exchange id per valid record, by position in the batch.
+   */
+  private async claim(checked: Checked[], ids: string[]): Promise<Map<number, string | null>> {
+    const valid = checked.flatMap((c, i) => (c.verdict.ok ? [i] : []));
     try {
-      owners = await this.claims.claim(
+      const owners = await this.claims.claim(
         this.ds,
         valid.map((i) => {
-          const { feed } = verdicts[i] as { feed: AcceptedFeed };
+          const { feed } = checked[i]!.verdict as { feed: AcceptedFeed };
           return {
             source: feed.source,
             feedId: feed.feedId,
@@ -171,23 +219,35 @@ export class NormaliseFeedsHandler {
           };
         }),
       );
+      return new Map(valid.map((i, j) => [i, owners[j] ?? null]));
     } catch (e) {
       throw classify(e);
     }
-    const owner = new Map(valid.map((i, j) => [i, owners[j]]));
+  }
 
-    const accepted: Message[] = [];
-    const rejected: Message[] = [];
-    const dlq: DlqEntry[] = [];
-    const duplicates: string[] = [];
-    const tally = { accepted: 0, rejected: 0, observations: 0, codes: [] as string[] };
+  /** Where each record goes: slices of an owned feed, the DLQ, or nowhere (a duplicate). */
+  private route(
+    messages: readonly ConsumedMessage[],
+    checked: Checked[],
+    ids: string[],
+    owner: Map<number, string | null>,
+    backlog: boolean,
+  ): Routed {
+    const routed: Routed = {
+      slices: [],
+      rejected: [],
+      dlq: [],
+      duplicates: [],
+      tally: { accepted: 0, rejected: 0, observations: 0, codes: [] },
+    };
+    const { tally } = routed;
     const headers = { [HUB_HEADERS.backlog]: backlog ? '1' : '0' };
     messages.forEach((m, i) => {
-      const verdict = verdicts[i]!;
+      const { verdict, exchange } = checked[i]!;
       const where = { topic: m.topic, partition: m.partition, offset: m.offset };
       if (verdict.ok) {
         if (owner.get(i) !== ids[i]) {
-          duplicates.push(ids[i]!);
+          routed.duplicates.push(ids[i]!);
           this.log.log({
             message: `duplicate feed: ${verdict.feed.feedId} of ${verdict.feed.source} was received before (exchange ${owner.get(i) ?? 'claimed at the same moment, or of an older hub'})`,
             ...where,
@@ -201,7 +261,7 @@ export class NormaliseFeedsHandler {
           origin: { ...verdict.feed.origin, exchangeId: ids[i]! },
         };
         for (const slice of sliceFeed(feed, this.units))
-          accepted.push({ key: slice.group, value: JSON.stringify(slice), headers });
+          routed.slices.push({ key: slice.group, value: JSON.stringify(slice), headers });
         tally.accepted++;
         tally.observations += feed.observations.length;
         return;
@@ -215,11 +275,11 @@ export class NormaliseFeedsHandler {
         feedId: verdict.feedId,
         errors: verdict.errors.slice(0, 20),
       });
-      rejected.push(dlqRecord(m, verdict.errors, 'ingest'));
-      dlq.push({
+      routed.rejected.push(dlqRecord(m, verdict.errors, 'ingest'));
+      routed.dlq.push({
         exchangeId: ids[i]!,
-        source: exchanges[i]!.source,
-        feedId: exchanges[i]!.feedId,
+        source: exchange.source,
+        feedId: exchange.feedId,
         topic: m.topic,
         key: m.key ?? null,
         payload: m.value ?? Buffer.alloc(0),
@@ -229,18 +289,27 @@ export class NormaliseFeedsHandler {
         rejectedBy: 'ingest',
       });
     });
+    return routed;
+  }
+
+  /** The DLQ index for the rejected, the audit log's outcome for the duplicates. */
+  private async recordOutcomes(routed: Routed): Promise<void> {
     try {
-      await this.audit.addToDlq(this.ds, dlq);
+      await this.audit.addToDlq(this.ds, routed.dlq);
       await this.audit.decide(
         this.ds,
-        duplicates.map((exchangeId) => ({ exchangeId, outcome: 'duplicate', kpiKeys: [] })),
+        routed.duplicates.map((exchangeId) => ({ exchangeId, outcome: 'duplicate', kpiKeys: [] })),
       );
     } catch (e) {
       throw classify(e);
     }
+  }
+
+  /** Slices to the aggregator, rejected records to the DLQ; resolves once Kafka has both. */
+  private async forward(producer: Producer, routed: Routed): Promise<void> {
     const topicMessages = [
-      ...(accepted.length ? [{ topic: TOPICS.slices, messages: accepted }] : []),
-      ...(rejected.length ? [{ topic: TOPICS.dlq, messages: rejected }] : []),
+      ...(routed.slices.length ? [{ topic: TOPICS.slices, messages: routed.slices }] : []),
+      ...(routed.rejected.length ? [{ topic: TOPICS.dlq, messages: routed.rejected }] : []),
     ];
     try {
       await sendInChunks(producer, topicMessages, MAX_REQUEST_BYTES);
@@ -252,7 +321,6 @@ export class NormaliseFeedsHandler {
         { cause: e },
       );
     }
-    this.count(messages.length, tally, duplicates.length);
   }
 
   /**
@@ -301,11 +369,7 @@ export class NormaliseFeedsHandler {
     this.count(1, { accepted: 0, rejected: 1, observations: 0, codes: [error.code] }, 0);
   }
 
-  private count(
-    feeds: number,
-    tally: { accepted: number; rejected: number; observations: number; codes: string[] },
-    duplicates: number,
-  ): void {
+  private count(feeds: number, tally: Tally, duplicates: number): void {
     METRICS.feedsConsumed.inc({ service: 'ingest' }, feeds);
     METRICS.feedsAccepted.inc({ service: 'ingest' }, tally.accepted);
     METRICS.feedsDuplicate.inc(duplicates);

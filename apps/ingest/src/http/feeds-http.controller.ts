@@ -103,29 +103,16 @@ export class FeedsHttpController {
 
   private async handle(req: Request, notText: FeedError['code'], read: Reader): Promise<Outcome> {
     const size = Number(req.headers['content-length'] ?? 0) || 0;
-    const base = { channel: 'http' as const, topic: null, partition: null, offset: null };
 
     const key = apiKey(req);
     const auth = key
       ? await this.registry.authenticate(this.ds, key)
       : ({ ok: false, reason: 'no API key' } as const);
-    if (!auth.ok) {
-      const error = unauthenticated(auth.reason);
-      const exchangeId = await this.audit.recordOne(this.ds, {
-        ...base,
+    if (!auth.ok)
+      return this.refuse(HttpStatus.UNAUTHORIZED, [unauthenticated(auth.reason)], {
         source: null,
-        feedId: null,
         sizeBytes: size,
-        contentSha256: null,
-        outcome: 'rejected',
-        errorCode: error.code,
-        errors: [error],
       });
-      return {
-        status: HttpStatus.UNAUTHORIZED,
-        body: { exchangeId, errors: [error], message: error.message },
-      };
-    }
     const source = auth.sourceId;
 
     let body: Buffer;
@@ -133,26 +120,18 @@ export class FeedsHttpController {
       body = await readBody(req, this.config.HTTP_FEED_MAX_BYTES);
     } catch (e) {
       if (!(e instanceof BodyTooLargeError)) throw e;
-      const error: FeedError = {
-        code: FEED_ERROR.bodyTooLarge,
-        path: '',
-        message: `the body is over the limit of ${e.limit} bytes (HTTP_FEED_MAX_BYTES); send at most 10,000 observations per feed, split larger reports into several feeds`,
-      };
-      const exchangeId = await this.audit.recordOne(this.ds, {
-        ...base,
-        source,
-        feedId: null,
-        sizeBytes: size,
-        contentSha256: null,
-        outcome: 'rejected',
-        errorCode: error.code,
-        errors: [error],
-      });
       req.resume();
-      return {
-        status: HttpStatus.PAYLOAD_TOO_LARGE,
-        body: { exchangeId, errors: [error], message: error.message },
-      };
+      return this.refuse(
+        HttpStatus.PAYLOAD_TOO_LARGE,
+        [
+          {
+            code: FEED_ERROR.bodyTooLarge,
+            path: '',
+            message: `the body is over the limit of ${e.limit} bytes (HTTP_FEED_MAX_BYTES); send at most 10,000 observations per feed, split larger reports into several feeds`,
+          },
+        ],
+        { source, sizeBytes: size },
+      );
     }
     const received: Pick<ExchangeEntry, 'sizeBytes' | 'contentSha256'> = {
       sizeBytes: body.length,
@@ -187,44 +166,13 @@ export class FeedsHttpController {
     }
 
     if (!feed) {
-      const exchangeId = await this.audit.recordOne(this.ds, {
-        ...base,
-        ...received,
+      const forbidden = errors.every((e) => e.code === FEED_ERROR.notAuthorised);
+      return this.refuse(forbidden ? HttpStatus.FORBIDDEN : HttpStatus.BAD_REQUEST, errors, {
         source,
         feedId,
-        outcome: 'rejected',
-        errorCode: errors[0]!.code,
-        errors,
+        ...received,
+        dlq: { payload: parsed.raw, replayable: !('errors' in parsed) },
       });
-      await this.audit.addToDlq(this.ds, [
-        {
-          exchangeId,
-          source,
-          feedId,
-          topic: null,
-          key: source,
-          payload: parsed.raw,
-          replayable: !('errors' in parsed),
-          errorCode: errors[0]!.code,
-          errors,
-          rejectedBy: 'ingest-http',
-        },
-      ]);
-      await this.publisher.send(TOPICS.dlq, {
-        key: source,
-        value: parsed.raw,
-        headers: dlqHeaders(errors, {}, 'ingest-http'),
-      });
-      const forbidden = errors.every((e) => e.code === FEED_ERROR.notAuthorised);
-      return {
-        status: forbidden ? HttpStatus.FORBIDDEN : HttpStatus.BAD_REQUEST,
-        body: {
-          exchangeId,
-          feedId,
-          errors,
-          message: `the feed was refused with ${errors.length} error(s); nothing of it was stored. First: ${errors[0]!.path ? `${errors[0]!.path}: ` : ''}${errors[0]!.message}`,
-        },
-      };
     }
 
     const seen: unknown[] = await this.ds.query(
@@ -233,7 +181,7 @@ export class FeedsHttpController {
     );
     if (seen.length > 0) {
       const exchangeId = await this.audit.recordOne(this.ds, {
-        ...base,
+        ...HTTP_EXCHANGE,
         ...received,
         source,
         feedId: feed.feedId,
@@ -252,7 +200,7 @@ export class FeedsHttpController {
     }
 
     const exchangeId = await this.audit.recordOne(this.ds, {
-      ...base,
+      ...HTTP_EXCHANGE,
       ...received,
       source,
       feedId: feed.feedId,
@@ -283,7 +231,69 @@ export class FeedsHttpController {
       },
     };
   }
+
+  /**
+   * The one way a feed is refused: in the audit log as rejected with every reason and, once
+   * its body was read and a key vouched for it, on the DLQ (index and topic) for a replay.
+   */
+  private async refuse(
+    status: HttpStatus,
+    errors: FeedError[],
+    what: {
+      source: string | null;
+      feedId?: string | null;
+      sizeBytes: number;
+      contentSha256?: string | null;
+      dlq?: { payload: Buffer; replayable: boolean };
+    },
+  ): Promise<Outcome> {
+    const feedId = what.feedId ?? null;
+    const exchangeId = await this.audit.recordOne(this.ds, {
+      ...HTTP_EXCHANGE,
+      source: what.source,
+      feedId,
+      sizeBytes: what.sizeBytes,
+      contentSha256: what.contentSha256 ?? null,
+      outcome: 'rejected',
+      errorCode: errors[0]!.code,
+      errors,
+    });
+    if (what.dlq && what.source) {
+      await this.audit.addToDlq(this.ds, [
+        {
+          exchangeId,
+          source: what.source,
+          feedId,
+          topic: null,
+          key: what.source,
+          payload: what.dlq.payload,
+          replayable: what.dlq.replayable,
+          errorCode: errors[0]!.code,
+          errors,
+          rejectedBy: 'ingest-http',
+        },
+      ]);
+      await this.publisher.send(TOPICS.dlq, {
+        key: what.source,
+        value: what.dlq.payload,
+        headers: dlqHeaders(errors, {}, 'ingest-http'),
+      });
+    }
+    const first = errors[0]!;
+    return {
+      status,
+      body: {
+        exchangeId,
+        feedId,
+        errors,
+        message: `the feed was refused with ${errors.length} error(s); nothing of it was stored. First: ${first.path ? `${first.path}: ` : ''}${first.message}`,
+      },
+    };
+  }
 }
+
+/** Where an HTTP feed comes from, for the audit log. */
+const HTTP_EXCHANGE = { channel: 'http', topic: null, partition: null, offset: null } as const;
 
 type Parsed =
   | { readonly raw: Buffer; readonly errors: FeedError[] }
