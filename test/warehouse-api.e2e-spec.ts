@@ -3,6 +3,8 @@
  * on the KPIs, an incremental change feed with a cursor, CSV, time series, the OpenAPI document.
  */
 import type { KpiEvent } from '@app/contract';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 import {
   eventually,
   FeedSender,
@@ -207,4 +209,63 @@ describe('the warehouse API', () => {
     const now = await hub.getJson<{ count: number }>('api', '/v1/areas?set=2025&level=province');
     expect([old.count, now.count]).toEqual([63, 34]);
   });
+
+  it('documents a typed answer for every operation of every service, and answers as documented', async () => {
+    type Op = { responses: Record<string, { content?: Record<string, { schema?: object }> }> };
+    for (const service of ['api', 'ingest', 'aggregator', 'relay'] as const) {
+      const doc = await hub.getJson<{ paths: Record<string, Record<string, Op>> }>(
+        service,
+        '/docs/openapi.json',
+      );
+      for (const [path, ops] of Object.entries(doc.paths))
+        for (const [method, op] of Object.entries(ops)) {
+          const answers = Object.entries(op.responses).filter(([status]) => /^2/.test(status));
+          const typed =
+            answers.length > 0 &&
+            answers.every(([, r]) => Object.values(r.content ?? {}).some((c) => c.schema));
+          expect(`${service} ${method} ${path}: ${typed ? 'typed' : 'untyped'}`).toMatch(/typed$/);
+          expect(typed).toBe(true);
+        }
+    }
+    // What the API answers matches its own document (required fields, types, nullability).
+    const api = await hub.getJson<object>('api', '/docs/openapi.json');
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    ajv.addSchema(nullableAsJsonSchema(api) as object, 'api');
+    for (const [schema, path] of [
+      ['KpiPage', '/v1/kpis?area=37'],
+      ['KpiChangesPage', '/v1/kpi-changes?after=0&limit=50'],
+      ['CatalogueView', '/v1/catalogue'],
+      ['TargetList', '/v1/targets?area=37'],
+      ['SourceList', '/v1/sources'],
+      ['PipelineView', '/v1/pipeline'],
+    ] as const) {
+      const check = ajv.compile({ $ref: `api#/components/schemas/${schema}` });
+      const body = await hub.getJson<{ items?: unknown[] }>('api', path);
+      expect([path, check(body) ? 'matches' : JSON.stringify(check.errors)]).toEqual([
+        path,
+        'matches',
+      ]);
+    }
+    const kpis = await hub.getJson<{ count: number }>('api', '/v1/kpis?area=37');
+    expect(kpis.count).toBeGreaterThan(0);
+    // Producers get the feed's JSON Schema from the ingest.
+    const feedSchema = await hub.getJson<{ title: string; required: string[] }>(
+      'ingest',
+      '/v1/feeds/schema',
+    );
+    expect(feedSchema.title).toBe('lgsp.feed.v1');
+    expect(feedSchema.required).toContain('observations');
+  });
 });
+
+/** OpenAPI 3.0's `nullable: true` as JSON Schema says it: the schema, or null. */
+function nullableAsJsonSchema(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(nullableAsJsonSchema);
+  if (typeof v !== 'object' || v === null) return v;
+  const { nullable, ...rest } = v as Record<string, unknown>;
+  const out = Object.fromEntries(
+    Object.entries(rest).map(([k, x]) => [k, nullableAsJsonSchema(x)]),
+  );
+  return nullable === true ? { anyOf: [out, { type: 'null' }] } : out;
+}

@@ -40,3 +40,36 @@ export function feedJsonSchema(): Record<string, unknown> {
     $defs: { Observation: { ...observation, additionalProperties: false } },
   };
 }
+
+/**
+ * The same schema as OpenAPI 3.0 components (`Feed`, `FeedObservation`): 3.0 says `nullable`
+ * where JSON Schema says `type: [..., "null"]`, and keeps schemas under `components`.
+ */
+export function feedOpenApiSchemas(): Record<string, Record<string, unknown>> {
+  const {
+    $defs,
+    $schema: _s,
+    $id: _i,
+    ...feed
+  } = feedJsonSchema() as Record<string, unknown> & {
+    $defs: { Observation: Record<string, unknown> };
+  };
+  const convert = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(convert);
+    if (typeof v !== 'object' || v === null) return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      if (k === '$ref' && x === '#/$defs/Observation')
+        out[k] = '#/components/schemas/FeedObservation';
+      else if (k === 'type' && Array.isArray(x) && x.includes('null')) {
+        out['type'] = x.find((t) => t !== 'null');
+        out['nullable'] = true;
+      } else out[k] = convert(x);
+    }
+    return out;
+  };
+  return {
+    Feed: convert(feed) as Record<string, unknown>,
+    FeedObservation: convert($defs.Observation) as Record<string, unknown>,
+  };
+}

@@ -1,8 +1,40 @@
-import { HttpException, HttpStatus } from '@nestjs/common';
+import { applyDecorators, HttpException, HttpStatus } from '@nestjs/common';
+import {
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiServiceUnavailableResponse,
+} from '@nestjs/swagger';
 
 export interface HealthCheck {
   readonly ok: boolean;
   readonly detail?: unknown;
+}
+
+/** A health report as OpenAPI describes it (the same shape as `HealthReport`). */
+class HealthCheckView {
+  @ApiProperty() ok!: boolean;
+  @ApiPropertyOptional({ description: "the check's figures, or why it fails" }) detail?: object;
+}
+
+export class HealthReportView {
+  @ApiProperty() service!: string;
+  @ApiProperty({ enum: ['ok', 'unhealthy'] }) status!: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { $ref: '#/components/schemas/HealthCheckView' },
+  })
+  checks!: Record<string, HealthCheckView>;
+}
+
+/** The responses of a health endpoint: 200 with the report, or 503 with the same report. */
+export function HealthResponses(): MethodDecorator {
+  return applyDecorators(
+    ApiExtraModels(HealthCheckView),
+    ApiOkResponse({ type: HealthReportView }),
+    ApiServiceUnavailableResponse({ type: HealthReportView, description: 'a check fails' }),
+  );
 }
 
 export interface HealthReport {

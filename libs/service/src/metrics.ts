@@ -1,4 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, register } from 'prom-client';
 
 /**
@@ -183,10 +184,13 @@ export const METRICS = {
   ),
 };
 
+@ApiTags('operations')
 @Controller()
 export class MetricsController {
   @Get('metrics')
   @Header('content-type', register.contentType)
+  @ApiProduces(register.contentType)
+  @ApiOkResponse({ description: 'Prometheus text format', schema: { type: 'string' } })
   metrics(): Promise<string> {
     return register.metrics();
   }

@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { ConfigError, type HubConfig, loadConfig } from '@app/config';
 import { jsonDepth, MAX_JSON_DEPTH } from '@app/contract';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { accessLog } from './access-log.js';
 import { PinoNestLogger } from './pino-logger.js';
@@ -23,8 +24,13 @@ function refuseDeepJson(_req: unknown, _res: unknown, body: Buffer): void {
 export interface ServiceOptions {
   /** The HTTP port, from the configuration. */
   readonly port: (config: HubConfig) => number;
-  /** Called before the service starts: OpenAPI, extra middleware. */
-  readonly setup?: (app: INestApplication) => void;
+  /** Its OpenAPI document, served at /docs (JSON at /docs/openapi.json). */
+  readonly openApi: {
+    readonly title: string;
+    readonly description: string;
+    /** Schemas the decorators cannot say (the feed's, from the contract's JSON Schema). */
+    readonly extend?: (document: OpenAPIObject) => void;
+  };
   /** `false` when the service reads request bodies itself. */
   readonly bodyParser?: boolean;
   /** The transport its `@EventPattern` handlers run on (a Nest microservice in this app). */
@@ -68,7 +74,7 @@ export async function runService(
     }
     app.use(accessLog(logger.pino));
     app.enableShutdownHooks();
-    options.setup?.(app);
+    serveOpenApi(app, options.openApi);
     if (options.transport) app.connectMicroservice({ strategy: options.transport(app) });
     await app.init();
     await app.startAllMicroservices();
@@ -79,6 +85,18 @@ export async function runService(
     log.fatal(`${name} could not start: ${(e as Error).message}. ${hint(e, config, port)}`);
     process.exit(1);
   }
+}
+
+function serveOpenApi(app: INestApplication, spec: ServiceOptions['openApi']): void {
+  const config = new DocumentBuilder()
+    .setTitle(spec.title)
+    .setDescription(spec.description)
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  spec.extend?.(document);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
 }
 
 /** What to do about a failed start, in the user's terms. */

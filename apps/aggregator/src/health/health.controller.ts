@@ -2,7 +2,13 @@ import type { HeldBytes } from '@app/aggregation';
 import { DATA_SOURCE } from '@app/database';
 import { Controller, Get, Inject } from '@nestjs/common';
 import { BatchTransport, brokerReachable, KAFKA } from '@app/kafka';
-import { consumerAlive, databaseCheck, type HealthReport, healthReport } from '@app/service';
+import {
+  consumerAlive,
+  databaseCheck,
+  type HealthReport,
+  healthReport,
+  HealthResponses,
+} from '@app/service';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { ApplySlicesHandler } from '../feeds/apply-slices.handler.js';
@@ -36,6 +42,7 @@ export class HealthController {
    * database outage leaves it live (only not ready): restarting it would not help.
    */
   @Get('health/live')
+  @HealthResponses()
   live(): Promise<HealthReport> {
     return healthReport('aggregator', {
       consumer: () => consumerAlive(this.transport.consumerStatus(SLICES)),
@@ -44,6 +51,7 @@ export class HealthController {
 
   /** Readiness: broker, database, consumer and publisher work; 503 with the reason. */
   @Get(['health', 'health/ready'])
+  @HealthResponses()
   health(): Promise<HealthReport> {
     return healthReport('aggregator', {
       kafka: () => brokerReachable(this.kafka),

@@ -43,6 +43,7 @@ import type { DataSource } from 'typeorm';
 import { PageQueryDto } from '../common/page-query.dto.js';
 import { Needs, type RequestWithPrincipal } from '../common/roles.guard.js';
 import { AdminLog } from './admin-log.service.js';
+import { AdminActionList, TokenIssued, TokenList, TokenRevoked } from './access.responses.js';
 
 export class TokenDto {
   @ApiProperty({ example: 'warehouse-etl' })
@@ -109,7 +110,7 @@ export class TokensController {
 
   @Post('tokens')
   @ApiOperation({ summary: 'Issue a named token with a role; the token is shown once' })
-  @ApiCreatedResponse({ description: '{ token, id, name, role, provinces, expiresAt, ... }' })
+  @ApiCreatedResponse({ type: TokenIssued })
   async create(@Body() body: TokenDto, @Req() req: RequestWithPrincipal) {
     if (body.provinces && body.role !== 'reader')
       throw new BadRequestException('only a reader token is limited to provinces');
@@ -134,12 +135,13 @@ export class TokensController {
 
   @Get('tokens')
   @ApiOperation({ summary: 'Every token: names, roles, dates; never the secrets' })
-  @ApiOkResponse({ description: '{ items }' })
+  @ApiOkResponse({ type: TokenList })
   async list() {
     return { items: await this.store.list(this.ds) };
   }
 
   @Post('tokens/:id/rotate')
+  @ApiCreatedResponse({ type: TokenIssued })
   @ApiOperation({
     summary: 'A new secret for the same name, role and provinces; the old one stops working',
   })
@@ -153,6 +155,7 @@ export class TokensController {
 
   @Delete('tokens/:id')
   @HttpCode(200)
+  @ApiOkResponse({ type: TokenRevoked })
   @ApiOperation({ summary: 'Revoke a token at once' })
   async revoke(@Param('id') id: string, @Req() req: RequestWithPrincipal) {
     const before = await this.mustGet(id);
@@ -167,7 +170,7 @@ export class TokensController {
 
   @Get('admin-actions')
   @ApiOperation({ summary: 'What admins did: who, what, on what, when, before and after' })
-  @ApiOkResponse({ description: '{ items: [{ id, at, actor, action, target, before, after }] }' })
+  @ApiOkResponse({ type: AdminActionList })
   async actions(@Query() q: ActionsQueryDto) {
     return { items: await this.store.actions(this.ds, q) };
   }

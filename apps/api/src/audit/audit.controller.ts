@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiAcceptedResponse,
   ApiOkResponse,
   ApiOperation,
   ApiPropertyOptional,
@@ -26,6 +27,7 @@ import type { DataSource } from 'typeorm';
 import { AdminLog } from '../access/admin-log.service.js';
 import { PageQueryDto } from '../common/page-query.dto.js';
 import { Needs, type RequestWithPrincipal } from '../common/roles.guard.js';
+import { DlqPage, DlqRecordView, ExchangePage, Replayed } from './audit.responses.js';
 
 export class ExchangeQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'viettel' })
@@ -86,7 +88,7 @@ export class AuditController {
     summary:
       'The audit log: every feed received on any channel, its size, hash, outcome and the KPI keys it changed',
   })
-  @ApiOkResponse({ description: '{ items, next }: pass next as after for the following page' })
+  @ApiOkResponse({ type: ExchangePage })
   async exchanges(@Query() q: ExchangeQueryDto) {
     const limit = q.limit ?? 100;
     const items = await this.audit.exchanges(this.ds, { ...q, limit });
@@ -94,6 +96,7 @@ export class AuditController {
   }
 
   @Get('dlq')
+  @ApiOkResponse({ type: DlqPage })
   @ApiOperation({ summary: 'Rejected feeds, with every reason' })
   async dlq(@Query() q: DlqQueryDto) {
     const limit = q.limit ?? 100;
@@ -102,6 +105,7 @@ export class AuditController {
   }
 
   @Get('dlq/:id')
+  @ApiOkResponse({ type: DlqRecordView })
   @ApiOperation({ summary: 'One rejected feed: its reasons and its bytes (as text, or base64)' })
   async dlqEntry(@Param('id') id: string) {
     const e = await this.mustGet(id);
@@ -122,6 +126,7 @@ export class AuditController {
 
   @Post('dlq/:id/replay')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: Replayed })
   @ApiOperation({
     summary:
       'Send a rejected feed through the hub again (after a registration or mapping fix); it is never counted twice',

@@ -3,6 +3,7 @@ import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { type AdminUnits, KPIS, MEASURES } from '@app/catalogue';
 import { IsIn, IsOptional, Matches } from 'class-validator';
+import { AreaList, CatalogueView } from './catalogue.responses.js';
 
 export class AreasQueryDto {
   /** `2008`: the 63-province lists (periods ending before 2025-07-01); `2025`: the 34-province lists. */
@@ -30,7 +31,7 @@ export class CatalogueController {
 
   @Get('catalogue')
   @ApiOperation({ summary: 'Measures and KPIs: formulas, units and semantics' })
-  @ApiOkResponse({ description: '{ measures, kpis }' })
+  @ApiOkResponse({ type: CatalogueView })
   catalogue() {
     return {
       measures: Object.values(MEASURES).map((m) => ({
@@ -55,9 +56,7 @@ export class CatalogueController {
 
   @Get('areas')
   @ApiOperation({ summary: 'Administrative units of both boundary sets' })
-  @ApiOkResponse({
-    description: '{ count, items: [{ set, code, name, level, parent, province }] }',
-  })
+  @ApiOkResponse({ type: AreaList })
   areas(@Query() q: AreasQueryDto) {
     const items = this.units
       .all(q.set)

@@ -9,6 +9,7 @@ import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import type { DataSource } from 'typeorm';
 import { readScope } from '../common/read-scope.js';
 import { Needs, type RequestWithPrincipal } from '../common/roles.guard.js';
+import { KpiChangesPage } from '../kpis/kpi.responses.js';
 
 export class KpiChangesQueryDto {
   /** The cursor of the previous call (`next`); `0` or absent for the beginning. */
@@ -43,7 +44,7 @@ export class KpiChangesController {
 
   @Get()
   @ApiOperation({ summary: 'KPI changes after a cursor (incremental load)' })
-  @ApiOkResponse({ description: '{ items: KPI events, next: cursor, more: boolean }' })
+  @ApiOkResponse({ type: KpiChangesPage })
   async changes(@Query() q: KpiChangesQueryDto, @Req() req: RequestWithPrincipal) {
     const scope = readScope(this.units, req);
     const limit = q.limit ?? 1_000;

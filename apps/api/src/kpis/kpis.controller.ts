@@ -8,6 +8,7 @@ import { KpiQueryDto, KpiSeriesQueryDto } from './kpi-query.dto.js';
 import { mustCover, readScope } from '../common/read-scope.js';
 import { Needs, type RequestWithPrincipal } from '../common/roles.guard.js';
 import { KPI_LIMIT, kpiCursor, KpiReadService, parseKpiCursor } from './kpi-read.service.js';
+import { KpiPage, KpiSeries } from './kpi.responses.js';
 
 interface HeaderSink {
   setHeader(name: string, value: string): void;
@@ -77,8 +78,9 @@ export class KpisController {
   @Get()
   @ApiOperation({ summary: 'KPIs by area, period and KPI (JSON, or CSV with format=csv)' })
   @ApiOkResponse({
+    type: KpiPage,
     description:
-      '{ count, items: KPI events as on lgsp.kpi.v1, with the applicable target, next: the cursor of the next page (pass it as after) or null, more }. CSV: the next cursor in the X-Next-Cursor header.',
+      'KPI events as on lgsp.kpi.v1, with the applicable target. CSV: the next cursor in the X-Next-Cursor header.',
   })
   async list(
     @Query() q: KpiQueryDto,
@@ -112,7 +114,7 @@ export class KpisController {
 
   @Get('series')
   @ApiOperation({ summary: "One KPI's time series for an area, oldest first" })
-  @ApiOkResponse({ description: '{ kpi, area, count, items }' })
+  @ApiOkResponse({ type: KpiSeries })
   async series(
     @Query() q: KpiSeriesQueryDto,
     @Res({ passthrough: true }) res: HeaderSink,

@@ -8,6 +8,7 @@ import { DATA_SOURCE } from '@app/database';
 import { KAFKA } from '@app/kafka';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
+import { KpiAreaList, PipelineView } from './ops.responses.js';
 
 async function getHealth(
   url: string,
@@ -33,7 +34,7 @@ export class OpsController {
 
   @Get('pipeline')
   @ApiOperation({ summary: "Each service's health (consumer, lag, counters) and the DLQ size" })
-  @ApiOkResponse({ description: '{ services: [{ name, url, reachable, status, health }], dlq }' })
+  @ApiOkResponse({ type: PipelineView })
   async pipeline() {
     const c = this.config;
     const urls = {
@@ -66,7 +67,7 @@ export class OpsController {
 
   @Get('kpi-areas')
   @ApiOperation({ summary: 'The areas that have KPIs or plan targets, provinces first' })
-  @ApiOkResponse({ description: '{ items: [{ area, areaName, set, kpis }] }' })
+  @ApiOkResponse({ type: KpiAreaList })
   async kpiAreas() {
     const rows: { area: string; bs: string; kpis: string; targets: string }[] = await this.ds.query(
       `SELECT area, bs, sum(kpis)::text AS kpis, sum(targets)::text AS targets FROM (

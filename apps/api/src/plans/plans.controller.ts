@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiCreatedResponse,
   ApiOkResponse,
   ApiOperation,
   ApiPropertyOptional,
@@ -23,6 +24,7 @@ import type { DataSource } from 'typeorm';
 import { AdminLog } from '../access/admin-log.service.js';
 import { Needs, type RequestWithPrincipal } from '../common/roles.guard.js';
 import { PlansDto } from './plan.dto.js';
+import { PlansLoaded, TargetList } from './plan.responses.js';
 
 export class TargetsQueryDto {
   @ApiPropertyOptional({ example: '37' })
@@ -50,7 +52,7 @@ export class PlansController {
 
   @Get('targets')
   @ApiOperation({ summary: 'Plan targets by area and KPI' })
-  @ApiOkResponse({ description: '{ count, items }' })
+  @ApiOkResponse({ type: TargetList })
   async targets(@Query() q: TargetsQueryDto) {
     const items = await this.store.list(this.ds, q);
     return { count: items.length, items };
@@ -62,7 +64,7 @@ export class PlansController {
   @ApiOperation({
     summary: 'Load plans (all or nothing); "%" on a per-100 target is fixed with a warning',
   })
-  @ApiOkResponse({ description: '{ loaded, warnings }' })
+  @ApiCreatedResponse({ type: PlansLoaded })
   async load(@Body() body: PlansDto, @Req() req: RequestWithPrincipal) {
     const results = body.plans.map((p) => normalisePlan(p, this.units));
     const errors = results.flatMap((r) => r.errors);

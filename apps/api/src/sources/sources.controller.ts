@@ -32,6 +32,16 @@ import { AdminLog } from '../access/admin-log.service.js';
 import { Needs, type RequestWithPrincipal } from '../common/roles.guard.js';
 import { KafkaAccess } from './kafka-access.service.js';
 import { KeyRequestDto, SourceDto, SourcePatchDto } from './source.dto.js';
+import {
+  CredentialRemoved,
+  KafkaCredentialView,
+  KeyIssued,
+  KeyList,
+  KeyRevoked,
+  SourceCreated,
+  SourceList,
+  SourceView,
+} from './source.responses.js';
 
 /**
  * The source registry: who may send what, where, in which shape, and with which keys. Reading
@@ -55,10 +65,7 @@ export class SourcesController {
     summary:
       'Every registered source, its last feed, and whether it is late for the current period',
   })
-  @ApiOkResponse({
-    description:
-      '{ today, items: [{ id, kind, displayName, measures, areas, active, reports, lastReceivedAt, lastPeriod, feeds, due, dueBy, late }] }',
-  })
+  @ApiOkResponse({ type: SourceList })
   async list() {
     const rows: { source: string; period: string; received: Date; feeds: string }[] =
       await this.ds.query(
@@ -93,6 +100,7 @@ export class SourcesController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One registration, with its mapping profile' })
+  @ApiOkResponse({ type: SourceView })
   async get(@Param('id') id: string) {
     return view(await this.mustGet(id));
   }
@@ -105,8 +113,8 @@ export class SourcesController {
       'Register a source; creates its own topic lgsp.feeds.v1.<id>, and on a secured broker its SCRAM credential and ACLs',
   })
   @ApiCreatedResponse({
-    description:
-      'the registration; on a secured broker also kafka: { bootstrap, securityProtocol, mechanism, username, password, topic }, the password shown once',
+    type: SourceCreated,
+    description: 'the registration; on a secured broker also its Kafka credential, shown once',
   })
   async create(@Body() body: SourceDto, @Req() req: RequestWithPrincipal) {
     const mapping = this.checkMapping(body.mapping);
@@ -146,9 +154,7 @@ export class SourcesController {
     summary:
       "A new SCRAM password for the source's principal on a secured broker (the old one stops working); shown once",
   })
-  @ApiCreatedResponse({
-    description: '{ bootstrap, securityProtocol, mechanism, username, password, topic }',
-  })
+  @ApiCreatedResponse({ type: KafkaCredentialView })
   async rotateKafkaCredential(@Param('id') id: string, @Req() req: RequestWithPrincipal) {
     const s = await this.mustGet(id);
     if (!this.access.enabled)
@@ -167,6 +173,7 @@ export class SourcesController {
   @Needs('admin')
   @ApiBearerAuth()
   @HttpCode(200)
+  @ApiOkResponse({ type: CredentialRemoved })
   @ApiOperation({
     summary:
       "Remove the source's Kafka access on a secured broker: its ACLs and its SCRAM credential",
@@ -191,6 +198,7 @@ export class SourcesController {
   @ApiOperation({
     summary: 'Change a registration: measures, areas, expectations, active, mapping',
   })
+  @ApiOkResponse({ type: SourceView })
   async update(
     @Param('id') id: string,
     @Body() body: SourcePatchDto,
@@ -219,6 +227,7 @@ export class SourcesController {
   @Needs('admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: "Replace the source's mapping profile" })
+  @ApiOkResponse({ type: SourceView })
   async setMapping(
     @Param('id') id: string,
     @Body() body: Record<string, unknown>,
@@ -239,6 +248,7 @@ export class SourcesController {
   @Needs('admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Remove the mapping profile: the source must send canonical feeds' })
+  @ApiOkResponse({ type: SourceView })
   async removeMapping(@Param('id') id: string, @Req() req: RequestWithPrincipal) {
     const before = await this.mustGet(id);
     await this.registry.update(this.ds, id, { mapping: null });
@@ -255,7 +265,7 @@ export class SourcesController {
   @ApiOperation({
     summary: 'Issue an API key for the HTTP ingest; it is shown once, only its hash is kept',
   })
-  @ApiCreatedResponse({ description: '{ keyId, sourceId, key }' })
+  @ApiCreatedResponse({ type: KeyIssued })
   async issueKey(
     @Param('id') id: string,
     @Body() body: KeyRequestDto,
@@ -270,6 +280,7 @@ export class SourcesController {
   }
 
   @Get(':id/keys')
+  @ApiOkResponse({ type: KeyList })
   @Needs('admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: "The source's keys (ids and dates, never the secrets)" })
@@ -282,6 +293,7 @@ export class SourcesController {
   @Needs('admin')
   @ApiBearerAuth()
   @HttpCode(200)
+  @ApiOkResponse({ type: KeyRevoked })
   @ApiOperation({ summary: 'Revoke a key at once (rotate: issue a new one first)' })
   async revokeKey(
     @Param('id') id: string,

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { BatchTransport, brokerReachable, KAFKA } from '@app/kafka';
-import { consumerAlive, type HealthReport, healthReport } from '@app/service';
+import { consumerAlive, type HealthReport, healthReport, HealthResponses } from '@app/service';
 import type { Kafka } from 'kafkajs';
 import { FEEDS } from '../feeds/feeds.controller.js';
 import { NormaliseFeedsHandler } from '../feeds/normalise-feeds.handler.js';
@@ -18,6 +18,7 @@ export class HealthController {
    * database outage leaves it live (only not ready): restarting it would not help.
    */
   @Get('health/live')
+  @HealthResponses()
   live(): Promise<HealthReport> {
     return healthReport('ingest', {
       consumer: () => consumerAlive(this.transport.consumerStatus(FEEDS)),
@@ -26,6 +27,7 @@ export class HealthController {
 
   /** Readiness: the broker answers and the consumer runs; 503 with the reason otherwise. */
   @Get(['health', 'health/ready'])
+  @HealthResponses()
   health(): Promise<HealthReport> {
     return healthReport('ingest', {
       kafka: () => brokerReachable(this.kafka),

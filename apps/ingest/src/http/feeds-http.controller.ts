@@ -1,4 +1,25 @@
-import { Controller, HttpStatus, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import {
+  applyDecorators,
+  Controller,
+  Get,
+  HttpStatus,
+  Inject,
+  Logger,
+  Post,
+  Req,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { HUB_CONFIG, type HubConfig } from '@app/config';
 import {
   type AcceptedFeed,
@@ -7,6 +28,7 @@ import {
   dlqHeaders,
   FEED_ERROR,
   FEED_SCHEMA,
+  feedJsonSchema,
   type FeedError,
   type FeedRules,
   HUB_HEADERS,
@@ -19,6 +41,7 @@ import type { IncomingMessage } from 'node:http';
 import type { DataSource } from 'typeorm';
 import { NormaliseFeedsHandler, sha256Hex } from '../feeds/normalise-feeds.handler.js';
 import { FeedPublisher } from './feed-publisher.js';
+import { FeedReceipt, REFUSALS } from './feed.responses.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
 
 /** What the controller needs of Express's request and response (no @types/express). */
@@ -40,6 +63,18 @@ interface Outcome {
  * in the audit log, and a refused feed is on the DLQ with its reasons (except when no key
  * vouched for it, or its body was never read).
  */
+/** The answers of both feed endpoints. */
+const FeedAnswers = (): MethodDecorator =>
+  applyDecorators(
+    ApiBearerAuth(),
+    ApiAcceptedResponse({ type: FeedReceipt, description: 'on lgsp.feeds.v1: accepted' }),
+    ApiOkResponse({ type: FeedReceipt, description: 'a duplicate: it changes nothing' }),
+    ...REFUSALS.map(([status, description]) =>
+      ApiResponse({ status, type: FeedReceipt, description }),
+    ),
+  );
+
+@ApiTags('feeds')
 @Controller('v1/feeds')
 export class FeedsHttpController {
   private readonly log = new Logger(FeedsHttpController.name);
@@ -53,8 +88,22 @@ export class FeedsHttpController {
     private readonly publisher: FeedPublisher,
   ) {}
 
+  /** The JSON Schema of `lgsp.feed.v1`, for producers to check their feeds before sending. */
+  @Get('schema')
+  @ApiOperation({ summary: 'The JSON Schema (2020-12) of a feed on lgsp.feed.v1' })
+  @ApiOkResponse({ description: 'a JSON Schema document', schema: { type: 'object' } })
+  schema(): Record<string, unknown> {
+    return FEED_JSON_SCHEMA;
+  }
+
   /** A feed in the contract's JSON (`lgsp.feed.v1`), in the source's names if it has a profile. */
   @Post()
+  @ApiOperation({
+    summary: "A feed in the contract's JSON, or in the source's names if it has a mapping profile",
+  })
+  @ApiConsumes('application/json')
+  @ApiBody({ schema: { $ref: '#/components/schemas/Feed' } })
+  @FeedAnswers()
   async json(@Req() req: Request, @Res() res: Response): Promise<void> {
     await this.receive(req, res, FEED_ERROR.malformedJson, (text, raw) => ({ raw, text }));
   }
@@ -64,6 +113,16 @@ export class FeedsHttpController {
    * `sentAt` and `status` as query parameters or columns.
    */
   @Post('csv')
+  @ApiOperation({ summary: 'A feed as CSV: one observation per row' })
+  @ApiConsumes('text/csv')
+  @ApiBody({
+    schema: { type: 'string', example: 'area,measure,value\n37,mbb_subscriptions,694250\n' },
+  })
+  @ApiQuery({ name: 'feedId', required: false })
+  @ApiQuery({ name: 'period', required: false, example: '2024-06' })
+  @ApiQuery({ name: 'sentAt', required: false, example: '2024-07-05T08:00:00+07:00' })
+  @ApiQuery({ name: 'status', required: false, enum: ['actual', 'estimate', 'provisional'] })
+  @FeedAnswers()
   async csv(@Req() req: Request, @Res() res: Response): Promise<void> {
     await this.receive(req, res, FEED_ERROR.malformedCsv, (text, raw, source, rules) => {
       const q = req.query;
@@ -291,6 +350,9 @@ export class FeedsHttpController {
     };
   }
 }
+
+/** Generated once: the DTOs do not change while the service runs. */
+const FEED_JSON_SCHEMA = feedJsonSchema();
 
 /** Where an HTTP feed comes from, for the audit log. */
 const HTTP_EXCHANGE = { channel: 'http', topic: null, partition: null, offset: null } as const;

@@ -1,6 +1,6 @@
 import { DATA_SOURCE } from '@app/database';
 import { brokerReachable, KAFKA } from '@app/kafka';
-import { databaseCheck, type HealthReport, healthReport } from '@app/service';
+import { databaseCheck, type HealthReport, healthReport, HealthResponses } from '@app/service';
 import { Controller, Get, Inject } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
@@ -16,6 +16,7 @@ export class HealthController {
 
   /** Liveness: the process answers (an outage of the broker or database: not ready, not dead). */
   @Get('health/live')
+  @HealthResponses()
   live(): Promise<HealthReport> {
     return healthReport('relay', {});
   }
@@ -25,6 +26,7 @@ export class HealthController {
    * is healthy: it takes over when the leader dies); 503 with the reason.
    */
   @Get(['health', 'health/ready'])
+  @HealthResponses()
   health(): Promise<HealthReport> {
     return healthReport('relay', {
       kafka: () => brokerReachable(this.kafka),

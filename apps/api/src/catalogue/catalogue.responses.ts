@@ -1,0 +1,45 @@
+import { ApiExtraModels, ApiProperty, getSchemaPath } from '@nestjs/swagger';
+
+class OperandView {
+  @ApiProperty() measure!: string;
+  @ApiProperty({ enum: ['value', 'count_union', 'count_shared'] }) take!: string;
+}
+
+class MeasureView {
+  @ApiProperty() code!: string;
+  @ApiProperty() description!: string;
+  @ApiProperty({ enum: ['count', 'amount', 'item_set', 'statistic'] }) kind!: string;
+  @ApiProperty({ enum: ['stock', 'flow', 'reference', 'none'] }) overTime!: string;
+  @ApiProperty({ enum: ['operator', 'agency'] }) reportedBy!: string;
+  @ApiProperty({ enum: ['sum', 'union', 'not combined'] }) acrossSources!: string;
+}
+
+@ApiExtraModels(OperandView)
+class KpiDefView {
+  @ApiProperty() code!: string;
+  @ApiProperty() unit!: string;
+  @ApiProperty() formula!: string;
+  @ApiProperty({ type: OperandView }) numerator!: OperandView;
+  @ApiProperty({ nullable: true, allOf: [{ $ref: getSchemaPath(OperandView) }] })
+  denominator!: OperandView | null;
+  @ApiProperty() scale!: number;
+}
+
+export class CatalogueView {
+  @ApiProperty({ type: [MeasureView] }) measures!: MeasureView[];
+  @ApiProperty({ type: [KpiDefView] }) kpis!: KpiDefView[];
+}
+
+class AreaView {
+  @ApiProperty({ enum: ['2008', '2025'] }) set!: string;
+  @ApiProperty() code!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: ['province', 'district', 'commune'] }) level!: string;
+  @ApiProperty({ type: String, nullable: true }) parent!: string | null;
+  @ApiProperty() province!: string;
+}
+
+export class AreaList {
+  @ApiProperty() count!: number;
+  @ApiProperty({ type: [AreaView] }) items!: AreaView[];
+}
