@@ -11,6 +11,7 @@ export default tseslint.config(
       'scripts/**',
       'bench/**',
       'test/*.mjs',
+      'docker/*.mjs',
       '*.config.js',
     ],
   },

@@ -32,10 +32,9 @@ import * as secure from './kafka/secure.mjs';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const KAFKA_VERSION = '3.9.1';
 const KAFKA_LIB = join(ROOT, '.cache', `kafka-${KAFKA_VERSION}`, 'lib');
-/** The Node flags each service runs with (apps/node-flags.json), by service name. */
-export const NODE_FLAGS = JSON.parse(readFileSync(join(ROOT, 'apps', 'node-flags.json'), 'utf8'));
-/** The environment a service gets before the user's (node-flags.json's `env`: glibc's malloc tunables). */
-export const serviceEnv = (name) => NODE_FLAGS.env?.[name] ?? {};
+
+/** The built services' launcher (libs/service/src/launcher.ts): after `npm run build` only. */
+export const launcher = () => import(join(ROOT, 'dist', 'libs', 'service', 'src', 'launcher.js'));
 
 export const PROFILES = {
   dev: {

@@ -5,7 +5,6 @@
  * the seed documents, prints the resulting KPI table and keeps serving the API until Ctrl-C,
  * which stops everything it started.
  */
-import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
@@ -14,10 +13,9 @@ import { DEMO_TABLE, demoFeeds } from './demo/demo-feeds.mjs';
 import { loadPlans, SEED_PLANS } from './hub.mjs';
 import {
   fetchKafka,
-  NODE_FLAGS,
+  launcher,
   PROFILES,
   ROOT,
-  serviceEnv,
   startKafka,
   startPostgres,
   stopKafka,
@@ -133,27 +131,21 @@ async function main() {
   step('3/5 services');
   const logDir = join(PROFILES[PROFILE].dir, 'logs');
   mkdirSync(logDir, { recursive: true });
+  const { spawnService } = await launcher();
   for (const [name, portVar, port] of SERVICES) {
     const logFile = join(logDir, `${name}.log`);
     const log = createWriteStream(logFile, { flags: 'a' });
-    const flags = NODE_FLAGS[name] ?? [];
-    const child = spawn(
-      process.execPath,
-      [...flags, join(ROOT, 'dist', 'apps', name, 'src', 'main.js')],
-      {
-        cwd: ROOT,
-        env: {
-          ...serviceEnv(name),
-          ...process.env,
-          ...(SECURE ? secureEnv(name) : {}),
-          KAFKA_BROKERS: brokers,
-          DATABASE_URL: databaseUrl,
-          ADMIN_TOKEN: adminToken,
-          [portVar]: String(port),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawnService(name, {
+      root: ROOT,
+      env: {
+        ...process.env,
+        ...(SECURE ? secureEnv(name) : {}),
+        KAFKA_BROKERS: brokers,
+        DATABASE_URL: databaseUrl,
+        ADMIN_TOKEN: adminToken,
+        [portVar]: String(port),
       },
-    );
+    });
     child.stdout.pipe(log);
     child.stderr.pipe(log);
     started.services.push({ name, child });
