@@ -9,7 +9,8 @@ import { type AdminUnits, type KpiKey, type Observation, SourceRegistry } from '
 import { affectedKeys, computeKpi, ObservationSet } from '@app/aggregation/src/reference.js';
 import type { KpiEvent } from '@app/contract';
 import type pg from 'pg';
-import { eventually, type TopicWatcher } from './index.js';
+import { eventually } from './eventually.js';
+import type { TopicWatcher } from './kafka.js';
 
 export interface TestFeed {
   schema: string;
