@@ -65,8 +65,8 @@ export interface KpiRevision {
 /**
  * Where `inputs` begins in a serialised event. `serializeKpiEvent` writes it after every
  * field a group's load reads, and the text can only be that key (inside a JSON string every
- * `"` is escaped): the database reads events up to it (Hồ Chí Minh City's 39,368 keys: 18.4
- * of 35.6 MB). A test holds the serialiser to it.
+ * `"` is escaped): the database reads events up to it, half their bytes. A test holds the
+ * serialiser to it.
  */
 export const KPI_EVENT_INPUTS_AT = ',"inputs":[';
 

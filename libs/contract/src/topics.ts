@@ -33,9 +33,8 @@ export interface TopicSpec {
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 /**
  * What a producer puts in one request at most (a record larger than this goes alone). kafkajs
- * copies a request several times while encoding it: 1 MB requests cost 21-27 µs of CPU per
- * 1 KB event against 33-39 µs for 4 MB, in sends of 5,000 events
- * (`node bench/profile/relay-produce.mjs`; docs/performance-history.md).
+ * copies a request several times while encoding it, so smaller requests cost less CPU per
+ * event (docs/performance.md, "Measurements behind the code").
  */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 

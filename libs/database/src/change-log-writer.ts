@@ -35,9 +35,8 @@ export interface ChangeLogWriterOptions {
 /**
  * Appends revisions to the change log (`kpi_change`) with COPY in its binary format: every
  * field goes as its length and its bytes, so neither side escapes or scans the text (a KPI
- * event is about 1 kB of JSON); measured with `COPY ... FROM` a file of 200,000 such rows
- * into the change log's table, PostgreSQL took 1.4-1.8 s for the binary format against
- * 2.2-2.5 s for text. Each row is encoded into a buffer as it is added, so an event's JSON
+ * event is about 1 kB of JSON; PostgreSQL takes binary rows faster than text:
+ * docs/performance.md, "Measurements behind the code"). Each row is encoded into a buffer as it is added, so an event's JSON
  * lives only until it is encoded (a flush writes millions in a backfill; strings kept until a
  * statement returns are what the garbage collector copies and promotes).
  *
@@ -180,8 +179,8 @@ export class ChangeLogWriter {
     // The buffer sent before is filled again only if the socket holds none of it: its write
     // was reported done once all of it was handed to the kernel, which a socket guarantees for
     // a write larger than its high-water mark (16 kB in Node 20, 64 kB in 22), and not for a
-    // smaller one. (A new 1 MB buffer per send cost the aggregator 10 to 15 of a backfill's
-    // CPU seconds under its mmap threshold, ADR 0010: each was mapped, faulted in, unmapped.)
+    // smaller one. (A new buffer per send is mapped, faulted in and unmapped under the
+    // aggregator's mmap threshold, ADR 0010: CPU a backfill notices.)
     const reusable = this.sentBytes >= REUSABLE_BYTES;
     this.buffers = [reusable ? sent : Buffer.allocUnsafeSlow(sent.length), buf];
     this.sentBytes = data.length;

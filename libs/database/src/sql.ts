@@ -3,8 +3,7 @@
  * log's events go by COPY, ChangeLogWriter) this is several times cheaper than
  * `unnest($1::text[])`: node-postgres quotes and escapes every element of an array parameter,
  * while a plain parameter goes as it is.
- * (Measured on 200,000 one-kilobyte rows: unnest 24k rows/s with 7.5 s of client CPU;
- * VALUES 89k rows/s with 0.5 s.) Narrow rows without long text are cheaper as arrays.
+ * (docs/performance.md, "Measurements behind the code".) Narrow rows without long text are cheaper as arrays.
  */
 
 /** PostgreSQL takes at most 65,535 bind parameters per statement. */

@@ -132,8 +132,8 @@ function consumedMessage(topic: string, partition: number, m: KafkaMessage): Con
 /**
  * Bytes a fetch brings, per partition and in all. A batch is parsed whole and held until its
  * effects are durable, so this bounds a service's memory more than anything else it does:
- * 1 MB is a dozen feeds of a thousand observations (a larger record still comes alone).
- * 4 MB per partition and 10 MB in all (kafkajs' default) took the ingest to 300 MB of RSS.
+ * 1 MB is a dozen feeds of a thousand observations (a larger record still comes alone);
+ * kafkajs' defaults took the ingest's memory to several times its budget.
  */
 const FETCH_BYTES_PER_PARTITION = 1024 * 1024;
 const FETCH_BYTES = 4 * 1024 * 1024;

@@ -187,7 +187,7 @@ export class FeedSlicesController implements OnApplicationBootstrap, OnApplicati
   /**
    * Applies records and tells the publisher. A batch that touches a group this instance does
    * not hold (after a restart or a rebalance) is applied a group at a time: each loads from
-   * PostgreSQL first (the largest in 1 to 2.5 s), and its changes can then be published while
+   * PostgreSQL first (seconds for the largest), and its changes can then be published while
    * the next loads, instead of every group of the batch waiting for the last to load. Each
    * part is its own transaction; the offsets are committed after the whole batch, and a part
    * delivered again is a duplicate.

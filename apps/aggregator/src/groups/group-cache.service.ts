@@ -9,8 +9,7 @@ import { AGGREGATOR_CONTEXT, type AggregatorContext } from '../aggregator.tokens
 /**
  * A group is loaded in pages (slices here, published keys in KpiStore.publishedPages), so that
  * its stored slices and its published events are never all in memory at once: read whole,
- * the largest groups' held 188 MB of live heap, and reloading the country let the heap grow
- * to 791 MB.
+ * the largest groups took hundreds of MB of heap (docs/performance.md, "Measurements behind the code").
  */
 const SLICE_PAGE = 100;
 

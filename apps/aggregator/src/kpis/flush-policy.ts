@@ -10,16 +10,15 @@
  *   `maxDelayMs` with the hub keeping up (counted from the change, or from when the hub was
  *   last behind, whichever is later), and in any case once it is `backlogMaxDelayMs` old. Publishing a group in the middle of a backlog is work that its next
  *   publication redoes (a quarter or a year moves with every month applied), and it takes
- *   the time the backlog needed: on a machine that applies a backfill more slowly than the
- *   max delay, publishing every 30 s doubled the events and cut the throughput to a third.
+ *   the time the backlog needed (measured: docs/performance.md, "Measurements behind the code").
  */
 export const STREAM_RATE = 20;
 
 /**
  * How long "more is waiting", as the last slices said, holds without a new slice. Until then
  * the next slice is expected: the ingest was still behind when it forwarded the last one.
- * Long enough for a slow ingest's batch of feeds (at 1 s, a batch that took longer was taken
- * for the end of the backfill, and every group was published after it); a safety net for an
+ * Long enough for a slow ingest's batch of feeds (shorter, a slow batch was taken for the end
+ * of the backfill, and every group was published after it); a safety net for an
  * ingest that stopped, not a wait a trickle ever sees (its slices say nothing waits).
  */
 export const BACKLOG_HINT_MS = 10_000;
