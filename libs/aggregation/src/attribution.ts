@@ -3,6 +3,7 @@
  * observations reach.
  */
 import type { BoundarySet } from '@app/catalogue';
+import { kpiEventKey } from '@app/contract';
 import { type GroupState, KPI_CODES, KPI_MASK_OF_MEASURE, MEASURE_DEFS } from './group-state.js';
 import { cellMeasure, cellUnit } from './keys.js';
 import { bsIndex, unitsOf } from './layout.js';
@@ -108,7 +109,13 @@ export class EmittedKeys {
           if ((bits & 1) === 0) continue;
           a.count++;
           if (a.keys.length < ATTRIBUTED_KEYS)
-            a.keys.push(`${KPI_CODES[k]}|${ul.codes[u]}|${periodCode(t.year, slot)}`);
+            a.keys.push(
+              kpiEventKey({
+                kpi: KPI_CODES[k]!,
+                area: ul.codes[u]!,
+                period: periodCode(t.year, slot),
+              }),
+            );
         }
       }
       touched.length = 0;

@@ -7,7 +7,7 @@
  */
 import { type AdminUnits, type KpiKey, type Observation, SourceRegistry } from '@app/catalogue';
 import { affectedKeys, computeKpi, ObservationSet } from '@app/aggregation/src/reference.js';
-import type { KpiEvent } from '@app/contract';
+import { type KpiEvent, kpiEventKey } from '@app/contract';
 import type pg from 'pg';
 import { eventually } from './eventually.js';
 import type { TopicWatcher } from './kafka.js';
@@ -148,7 +148,7 @@ export function recomputeKpis(feeds: readonly TestFeed[], units: AdminUnits): Ex
   const current = [...winners.values()].filter((w) => !w.retracted);
   const keys = new Map<string, KpiKey>();
   for (const w of winners.values())
-    for (const k of affectedKeys(w, units)) keys.set(`${k.kpi}|${k.area}|${k.period}`, k);
+    for (const k of affectedKeys(w, units)) keys.set(kpiEventKey(k), k);
   const set = new ObservationSet(current, units);
   const out: ExpectedKpis = new Map();
   for (const [name, k] of keys) {
@@ -164,7 +164,7 @@ export async function kpiMismatches(client: pg.Client, expected: ExpectedKpis): 
   const { rows } = await client.query<KpiEvent>(
     'SELECT kpi, area, period, value, numerator, denominator, status, revision FROM kpi_value',
   );
-  const stored = new Map(rows.map((r) => [`${r.kpi}|${r.area}|${r.period}`, r]));
+  const stored = new Map(rows.map((r) => [kpiEventKey(r), r]));
   return [...expected].flatMap(([k, e]) => {
     const s = stored.get(k);
     const same =
@@ -202,7 +202,7 @@ export async function topicDisagreements(
   const byKey = kpis.groupedByKey();
   const bad: string[] = [];
   for (const s of rows) {
-    const key = `${s.kpi}|${s.area}|${s.period}`;
+    const key = kpiEventKey(s);
     if (!expected.has(key)) continue;
     const l = latest.get(key);
     const revisions = [...new Set((byKey.get(key) ?? []).map((r) => r.json<KpiEvent>().revision))];

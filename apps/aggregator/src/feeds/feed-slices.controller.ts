@@ -57,13 +57,14 @@ export const SLICES = 'slices';
 @UseFilters(KeepBatchErrors)
 export class FeedSlicesController implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger(FeedSlicesController.name);
-  private readonly audit = new AuditStore();
   private producer?: Producer;
   /** Whether the ingest had more feeds waiting, as its most recently forwarded slice says. */
   private ingestHint: IngestHint = { at: -1, waiting: false };
   private waitingFor = '';
 
   constructor(
+    private readonly audit: AuditStore,
+    private readonly slices: SliceStore,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
@@ -77,7 +78,7 @@ export class FeedSlicesController implements OnApplicationBootstrap, OnApplicati
 
   async onApplicationBootstrap(): Promise<void> {
     await ensureTopics(this.kafka, TOPIC_SPECS);
-    await new SliceStore().ensureGroups(this.ds, this.ctx.layouts.codes());
+    await this.slices.ensureGroups(this.ds, this.ctx.layouts.codes());
     const partitionOf = await this.partitioner();
     this.producer = createIdempotentProducer(this.kafka);
     await this.producer.connect();

@@ -9,9 +9,10 @@ import type { RequestWithPrincipal } from '../common/roles.guard.js';
  */
 @Injectable()
 export class AdminLog {
-  private readonly store = new AccessStore();
-
-  constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
+  constructor(
+    private readonly store: AccessStore,
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+  ) {}
 
   async record(
     req: RequestWithPrincipal,

@@ -100,9 +100,8 @@ export class ActionsQueryDto extends PageQueryDto {
 @Controller('v1')
 @Needs('admin')
 export class TokensController {
-  private readonly store = new AccessStore();
-
   constructor(
+    private readonly store: AccessStore,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(ADMIN_UNITS) private readonly units: AdminUnits,
     private readonly log: AdminLog,

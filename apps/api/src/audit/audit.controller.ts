@@ -75,9 +75,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 @Needs('ops')
 @Controller('v1')
 export class AuditController {
-  private readonly audit = new AuditStore();
-
   constructor(
+    private readonly audit: AuditStore,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(KAFKA) private readonly kafka: Kafka,
     private readonly log: AdminLog,

@@ -35,9 +35,8 @@ export class KpiChangesQueryDto {
 @Controller('v1/kpi-changes')
 @Needs('read')
 export class KpiChangesController {
-  private readonly kpis = new KpiStore();
-
   constructor(
+    private readonly kpis: KpiStore,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(ADMIN_UNITS) private readonly units: AdminUnits,
   ) {}

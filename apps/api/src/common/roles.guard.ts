@@ -42,9 +42,8 @@ const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
  */
 @Injectable()
 export class RolesGuard implements CanActivate {
-  private readonly access = new AccessStore();
-
   constructor(
+    private readonly access: AccessStore,
     private readonly reflector: Reflector,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,

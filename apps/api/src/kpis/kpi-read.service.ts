@@ -42,10 +42,11 @@ export function parseKpiCursor(text: string): KpiKey | undefined {
  */
 @Injectable()
 export class KpiReadService {
-  private readonly kpis = new KpiStore();
-  private readonly targets = new TargetStore();
-
-  constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
+  constructor(
+    private readonly kpis: KpiStore,
+    private readonly targets: TargetStore,
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+  ) {}
 
   async find(filter: KpiFilter, limit = KPI_LIMIT): Promise<KpiEvent[]> {
     const where: string[] = [];

@@ -42,9 +42,8 @@ export class TargetsQueryDto {
 @ApiTags('plans')
 @Controller('v1')
 export class PlansController {
-  private readonly store = new TargetStore();
-
   constructor(
+    private readonly store: TargetStore,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(ADMIN_UNITS) private readonly units: AdminUnits,
     private readonly log: AdminLog,

@@ -51,9 +51,8 @@ import {
 @ApiTags('sources')
 @Controller('v1/sources')
 export class SourcesController {
-  private readonly registry = new RegistryStore();
-
   constructor(
+    private readonly registry: RegistryStore,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(KAFKA) private readonly kafka: Kafka,
     private readonly access: KafkaAccess,

@@ -40,12 +40,12 @@ export const FEEDS = 'feeds';
 @UseFilters(KeepBatchErrors)
 export class FeedsController implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger(FeedsController.name);
-  private readonly registry = new RegistryStore();
   private producer?: Producer;
   /** Source topics known to exist (ensured once each). */
   private readonly ensured = new Set<string>();
 
   constructor(
+    private readonly registry: RegistryStore,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,

@@ -78,10 +78,10 @@ const FeedAnswers = (): MethodDecorator =>
 @Controller('v1/feeds')
 export class FeedsHttpController {
   private readonly log = new Logger(FeedsHttpController.name);
-  private readonly registry = new RegistryStore();
-  private readonly audit = new AuditStore();
 
   constructor(
+    private readonly registry: RegistryStore,
+    private readonly audit: AuditStore,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     private readonly feeds: NormaliseFeedsHandler,
