@@ -2,6 +2,7 @@
  * What the ops team sees: Prometheus metrics on every service, and health checks that say
  * which service is stuck and why, not only whether its HTTP port answers.
  */
+import { readFileSync } from 'node:fs';
 import {
   eventually,
   FeedSender,
@@ -42,7 +43,14 @@ const feed = (feedId: string, value: number) => ({
 });
 
 beforeAll(async () => {
-  ({ hub, databaseUrl, run } = await startTestHub('ops', 13_300, { CONSUMER_STALL_SECONDS: '2' }));
+  ({ hub, databaseUrl, run } = await startTestHub(
+    'ops',
+    13_300,
+    { CONSUMER_STALL_SECONDS: '2' },
+    undefined,
+    // The api logs its access lines (at info) for the access-log test.
+    { api: { LOG_LEVEL: 'log' } },
+  ));
   sender = await new FeedSender(kafkaClient()).start();
 });
 
@@ -80,6 +88,15 @@ describe('metrics', () => {
     expect(status).toBe(200);
     expect(relay.checks.outbox).toMatchObject({ ok: true, detail: { leader: true, backlog: 0 } });
     expect((await fetch(hub.url('api', '/metrics'))).status).toBe(200);
+  });
+
+  it("include Node's default metrics under their standard names", async () => {
+    for (const service of ['ingest', 'aggregator', 'relay', 'api'] as const) {
+      const text = await (await fetch(hub.url(service, '/metrics'))).text();
+      expect(text).toMatch(/^process_cpu_seconds_total \d/m);
+      expect(text).toMatch(/^nodejs_heap_size_used_bytes \d/m);
+      expect(text).not.toMatch(/^lgsp_process_/m);
+    }
   });
 
   it("show the memory of the aggregator's held state by part, in /metrics as in /health", async () => {
@@ -160,5 +177,32 @@ describe('health', () => {
     expect(JSON.stringify(body.checks.database)).toMatch(/terminat|does not exist|connect/i);
     expect((await fetch(hub.url('api', '/health/ready'))).status).toBe(503);
     expect((await fetch(hub.url('api', '/health/live'))).status).toBe(200);
+  });
+});
+
+describe('access logs', () => {
+  it("answer with the caller's request id, or a new one, and log one line per request", async () => {
+    const given = await fetch(hub.url('api', '/v1/catalogue'), {
+      headers: { 'x-request-id': 'ops-req-42' },
+    });
+    expect(given.headers.get('x-request-id')).toBe('ops-req-42');
+    const hostile = await fetch(hub.url('api', '/v1/catalogue'), {
+      headers: { 'x-request-id': 'a'.repeat(500) },
+    });
+    expect(hostile.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const log = await eventually(
+      () => {
+        const text = readFileSync(hub.logFile('api'), 'utf8');
+        return text.includes('ops-req-42') ? text : undefined;
+      },
+      { what: 'the access line in the api log' },
+    );
+    const line = JSON.parse(log.split('\n').find((l) => l.includes('"ops-req-42"'))!) as {
+      req: { id: string; method: string; url: string; headers?: unknown };
+      res: { statusCode: number };
+    };
+    expect(line.req).toMatchObject({ id: 'ops-req-42', method: 'GET', url: '/v1/catalogue' });
+    expect(line.req.headers).toBeUndefined();
+    expect(line.res.statusCode).toBe(200);
   });
 });

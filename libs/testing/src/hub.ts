@@ -37,12 +37,17 @@ export class HubProcesses {
     return new HubProcesses(this.env, basePort, this.logDir, this.serviceEnv);
   }
 
+  /** Where a service's stdout and stderr go. */
+  logFile(service: ServiceName): string {
+    return join(this.logDir, `${service}-${this.ports.api}.log`);
+  }
+
   url(service: ServiceName, path: string): string {
     return `http://127.0.0.1:${this.ports[service]}${path}`;
   }
 
   async start(service: ServiceName): Promise<void> {
-    const log = createWriteStream(join(this.logDir, `${service}-${this.ports.api}.log`), {
+    const log = createWriteStream(this.logFile(service), {
       flags: 'a',
     });
     const child = spawnService(service, {
