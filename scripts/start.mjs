@@ -23,7 +23,13 @@ import {
 import * as secure from './kafka/secure.mjs';
 
 // Local settings, if the user keeps them in a file (.env.example lists them all).
-if (existsSync(join(ROOT, '.env'))) process.loadEnvFile(join(ROOT, '.env'));
+if (existsSync(join(ROOT, '.env'))) {
+  if (!process.loadEnvFile) {
+    console.error('.env is read by Node 20.12 or later: upgrade Node, or export its settings');
+    process.exit(1);
+  }
+  process.loadEnvFile(join(ROOT, '.env'));
+}
 
 /**
  * `npm start -- --secure` (or LGSP_SECURE=1): the broker takes SASL_SSL only, with SCRAM and

@@ -17,14 +17,18 @@ export interface NodeFlags {
   readonly env: Readonly<Record<string, string>>;
 }
 
-let table: Record<string, unknown> | undefined;
+const tables = new Map<string, Record<string, unknown>>();
 
 /** A service's Node flags and environment, as `apps/node-flags.json` gives them. */
 export function nodeFlags(service: ServiceName, root = process.cwd()): NodeFlags {
-  table ??= JSON.parse(readFileSync(join(root, 'apps', 'node-flags.json'), 'utf8')) as Record<
-    string,
-    unknown
-  >;
+  let table = tables.get(root);
+  if (!table) {
+    table = JSON.parse(readFileSync(join(root, 'apps', 'node-flags.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    tables.set(root, table);
+  }
   const env = (table['env'] as Record<string, Record<string, string>> | undefined)?.[service];
   return { flags: (table[service] as string[] | undefined) ?? [], env: env ?? {} };
 }
