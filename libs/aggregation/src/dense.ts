@@ -14,7 +14,15 @@ import {
 import { measureYearKey, mergedKey, rowKey, seriesSlotKey } from './keys.js';
 import { bsIndex, LEVEL, type UnitLayout, unitsOf } from './layout.js';
 import { SetPool } from './set-pool.js';
-import { CHILD_SLOTS, WITHIN_MASK, slotBoundarySet, spansReform } from './slots.js';
+import {
+  ANCESTOR_SLOTS,
+  CHILD_SLOTS,
+  WITHIN_MASK,
+  YEAR_SLOT,
+  periodCode,
+  slotBoundarySet,
+  spansReform,
+} from './slots.js';
 
 /** How a unit's value was resolved. */
 export const HOW_NONE = 0;
@@ -40,6 +48,26 @@ export interface Dense {
   readonly actual: Uint8Array;
   /** Merged: the one source the value comes from, -2 when several, -1 none. */
   readonly source: Int16Array | undefined;
+}
+
+/** One reference value a key reads: a unit's merged resolution at one (year, slot). */
+export interface RefPick {
+  readonly d: Dense;
+  readonly u: number;
+  readonly year: number;
+  readonly slot: number;
+}
+
+/**
+ * Where a key's reference value comes from (`Resolutions.reference`): one pick, or, for a
+ * 2025 province read across the reform, one per old province, summed.
+ */
+export interface RefWalk {
+  readonly picks: RefPick[];
+  /** Across the reform: the 2008 provinces the unit was formed from, in code order. */
+  oldUnits: readonly string[] | undefined;
+  /** Across the reform: the old provinces with no value (the walk then has no picks). */
+  readonly lacking: string[];
 }
 
 /** The resolutions of one flush of a group. */
@@ -82,6 +110,77 @@ export class Resolutions {
     if (from === to) return u;
     const g = this.state.layout;
     return from === '2025' && u === g.province2025 ? g.virtual2008 : -1;
+  }
+
+  private readonly walk: RefWalk = { picks: [], oldUnits: undefined, lacking: [] };
+
+  /**
+   * A reference measure for a key at (year, slot) of unit u: the period's own value, else the
+   * nearest enclosing period's, else the latest earlier year's. A value never crosses into
+   * another unit (contract v1.1): where the walk of a 2025 province reaches the 2008 lists,
+   * and for the province re-based (the virtual node), it takes each old province's latest
+   * value and sums them when every one has one, else none. The walk is reused: read it
+   * before the next call.
+   */
+  reference(m: number, year: number, bs: BoundarySet, u: number, s: number): RefWalk {
+    const w = this.walk;
+    w.picks.length = 0;
+    w.oldUnits = undefined;
+    w.lacking.length = 0;
+    const g = this.state.layout;
+    if (bs === '2008' && u === g.virtual2008) return this.oldUnitsFrom(m, year, s, 0);
+    const slots = ANCESTOR_SLOTS[s]!;
+    const n = slots.length + Math.max(0, year - this.state.minYear[m]!);
+    for (let i = 0; i < n; i++) {
+      const y = i < slots.length ? year : year - (i - slots.length + 1);
+      const c = i < slots.length ? slots[i]! : YEAR_SLOT;
+      if (slotBoundarySet(y, c) !== bs) {
+        if (bs === '2025' && u === g.province2025) return this.oldUnitsFrom(m, year, s, i);
+        continue;
+      }
+      const d = this.mergedDense(m, y, c);
+      if (d.how[u] !== HOW_NONE) {
+        w.picks.push({ d, u, year: y, slot: c });
+        return w;
+      }
+    }
+    return w;
+  }
+
+  /** Each old province's latest value, from the walk's i0-th period on (see `reference`). */
+  private oldUnitsFrom(m: number, year: number, s: number, i0: number): RefWalk {
+    const w = this.walk;
+    const units = this.state.layout.u2008;
+    const v = this.state.layout.virtual2008;
+    const slots = ANCESTOR_SLOTS[s]!;
+    const n = slots.length + Math.max(0, year - this.state.minYear[m]!);
+    const olds: string[] = [];
+    for (let k = units.childStart[v]!; k < units.childStart[v + 1]!; k++) {
+      const old = units.childList[k]!;
+      olds.push(units.codes[old]!);
+      let found = false;
+      for (let i = i0; i < n && !found; i++) {
+        const y = i < slots.length ? year : year - (i - slots.length + 1);
+        const c = i < slots.length ? slots[i]! : YEAR_SLOT;
+        if (slotBoundarySet(y, c) !== '2008') continue;
+        const d = this.mergedDense(m, y, c);
+        if (d.how[old] === HOW_NONE) continue;
+        w.picks.push({ d, u: old, year: y, slot: c });
+        found = true;
+      }
+      if (!found) w.lacking.push(units.codes[old]!);
+    }
+    if (w.lacking.length) w.picks.length = 0;
+    w.oldUnits = olds;
+    return w;
+  }
+
+  /** The period a walk's value is from: its oldest pick's (the widest, within a year). */
+  static fromPeriod(w: RefWalk): string | undefined {
+    let best: RefPick | undefined;
+    for (const p of w.picks)
+      if (!best || p.year < best.year || (p.year === best.year && p.slot > best.slot)) best = p;
+    return best && periodCode(best.year, best.slot);
   }
 
   /** Every source's resolution of a measure at (year, slot), in the order of `sources`. */

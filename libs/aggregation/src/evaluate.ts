@@ -24,10 +24,9 @@ import { HOW_NONE, Resolutions } from './dense.js';
 import { type GroupState, KPI_CODES, MEASURE_DEFS, MEASURE_INDEX } from './group-state.js';
 import { bsIndex, LEVEL, type UnitLayout, unitsOf } from './layout.js';
 import { Lineage } from './lineage.js';
+import { kpiNote } from './notes.js';
 import {
-  ANCESTOR_SLOTS,
   SLOTS,
-  YEAR_SLOT,
   YEAR_TO_DATE_SLOTS,
   periodCode,
   slotBoundarySet,
@@ -40,6 +39,9 @@ interface OperandResult {
   actual: boolean;
   stale: boolean;
   fromPeriod: string | undefined;
+  /** Reference operands across the reform: the old provinces read, and those with no value. */
+  oldUnits: readonly string[] | undefined;
+  lacking: string[] | undefined;
 }
 
 /** A key whose published figures change, with its next revision. */
@@ -49,6 +51,11 @@ export interface KpiChange {
   readonly area: string;
   /** 0 commune, 1 district, 2 province. */
   readonly level: number;
+  /**
+   * Re-based history (contract v1.1): a 2025 province's figure for a period before the
+   * reform, computed over the 2008 provinces listed here (`bs` is then 2025).
+   */
+  readonly rebasedFrom?: readonly string[];
   readonly period: string;
   readonly year: number;
   readonly revision: number;
@@ -76,6 +83,8 @@ function operandResult(): OperandResult {
     actual: true,
     stale: false,
     fromPeriod: undefined,
+    oldUnits: undefined,
+    lacking: undefined,
   };
 }
 
@@ -125,8 +134,9 @@ export class GroupFlush {
           for (let s = 0; s < SLOTS; s++) {
             let mask = words[u * SLOTS + s]!;
             if (mask === 0) continue;
-            // A key's period is coded in the boundary set of its last day.
-            if (slotBoundarySet(year, s) !== bs || units.level[u] === LEVEL.virtual) continue;
+            // A key's period is coded in the boundary set of its last day. The virtual node's
+            // keys (2008-era periods) are the 2025 province's re-based history.
+            if (slotBoundarySet(year, s) !== bs) continue;
             while (mask !== 0) {
               const k = 31 - Math.clz32(mask);
               mask &= ~(1 << k);
@@ -190,7 +200,10 @@ export class GroupFlush {
     const prevRevision = pub ? pub.revision[idx]! : 0;
     if (prevRevision === 0 && !hasData) return undefined;
 
-    const exp = this.expectation(k, def, units.provinceCode[u]!);
+    const g = st.layout;
+    const rebased = units.level[u] === LEVEL.virtual;
+    const area = rebased ? g.code : units.codes[u]!;
+    const exp = this.expectation(k, def, rebased ? g.oldProvinces : [units.provinceCode[u]!]);
     const value = valueOf(def, numerator, denominator);
     const complete =
       value !== null &&
@@ -223,14 +236,8 @@ export class GroupFlush {
     this.emitted.mark(year, bs, idx, k);
     this.changes++;
 
-    let note: string | undefined;
-    if (numerator === null) note = `no data for ${def.numerator.measure}`;
-    else if (def.denominator && denominator === null)
-      note = `no ${def.denominator.measure} for ${units.codes[u]} in or before ${periodCode(year, s)}`;
-    else if (def.denominator && denominator === 0) note = `${def.denominator.measure} is zero`;
-    if (den?.stale && value !== null)
-      note = `denominator ${def.denominator!.measure} taken from ${den.fromPeriod}`;
-
+    const period = periodCode(year, s);
+    const note = kpiNote(def, area, period, rebased, numerator, den && { ...den, denominator });
     const flow =
       !def.denominator && MEASURE_DEFS[MEASURE_INDEX.get(def.numerator.measure)!]!.time === 'flow';
     let yearToDate: number | null | undefined;
@@ -250,12 +257,12 @@ export class GroupFlush {
       yearToDate = any ? sum : null;
     }
 
-    const period = periodCode(year, s);
     return {
       kpi: code,
-      bs,
-      area: units.codes[u]!,
-      level: units.level[u]!,
+      bs: rebased ? '2025' : bs,
+      area,
+      level: rebased ? LEVEL.province : units.level[u]!,
+      ...(rebased ? { rebasedFrom: g.oldProvinces } : {}),
       period,
       year,
       revision,
@@ -276,17 +283,20 @@ export class GroupFlush {
     };
   }
 
-  /** Who is expected to report a KPI's inputs in a province (the registry, as now). */
-  private expectation(k: number, def: KpiDef, province: string): Expectation {
-    const key = `${k}|${province}`;
+  /**
+   * Who is expected to report a KPI's inputs in a province (the registry, as now); for
+   * re-based history, in any of the old provinces.
+   */
+  private expectation(k: number, def: KpiDef, provinces: readonly string[]): Expectation {
+    const key = `${k}|${provinces.join(',')}`;
     let e = this.expectations.get(key);
     if (e) return e;
     const st = this.state;
     const local = (ids: readonly string[]): number[] => ids.map((id) => st.sources.indexOf(id));
-    const num = this.ctx.registry.expectedFor(def.numerator.measure, province);
-    const den = def.denominator
-      ? this.ctx.registry.expectedFor(def.denominator.measure, province)
-      : [];
+    const expected = (measure: string): string[] =>
+      [...new Set(provinces.flatMap((p) => this.ctx.registry.expectedFor(measure, p)))].sort();
+    const num = expected(def.numerator.measure);
+    const den = def.denominator ? expected(def.denominator.measure) : [];
     e = {
       id: this.expectations.size,
       list: [...new Set([...num, ...den])].sort(),
@@ -339,6 +349,8 @@ export class GroupFlush {
     r.actual = true;
     r.stale = false;
     r.fromPeriod = undefined;
+    r.oldUnits = undefined;
+    r.lacking = undefined;
     const m = MEASURE_INDEX.get(op.measure)!;
     const def = MEASURE_DEFS[m]!;
     if (def.time === 'reference') return this.reference(m, year, bs, u, s, r);
@@ -384,10 +396,7 @@ export class GroupFlush {
     return r;
   }
 
-  /**
-   * A reference measure: the period's own value, else the nearest enclosing period's, else
-   * the latest earlier year's (stale: its source does not count as reported).
-   */
+  /** A reference measure (see `Resolutions.reference`), into `r`. */
   private reference(
     m: number,
     year: number,
@@ -396,24 +405,29 @@ export class GroupFlush {
     s: number,
     r: OperandResult,
   ): OperandResult {
-    const slots = ANCESTOR_SLOTS[s]!;
-    const minYear = this.state.minYear[m]!;
-    for (let i = 0, y = year; y >= minYear;) {
-      const c = y === year ? slots[i]! : YEAR_SLOT;
-      const cu = this.res.mapUnit(bs, u, slotBoundarySet(y, c));
-      if (cu >= 0) {
-        const d = this.res.mergedDense(m, y, c);
-        if (d.how[cu] !== HOW_NONE) {
-          r.amount = d.val[cu]!;
-          r.stale = y !== year;
-          if (!r.stale) this.res.mergedSources(d, cu, r.contributors);
-          r.actual = d.actual[cu] === 1;
-          r.fromPeriod = periodCode(y, c);
-          return r;
-        }
+    const w = this.res.reference(m, year, bs, u, s);
+    r.oldUnits = w.oldUnits;
+    r.lacking = w.lacking.length ? [...w.lacking] : undefined;
+    if (w.picks.length === 0) return r;
+    let sum = 0;
+    let stale = false;
+    let actual = true;
+    for (const p of w.picks) {
+      sum += p.d.val[p.u]!;
+      if (p.year !== year) stale = true;
+      if (p.d.actual[p.u] !== 1) actual = false;
+    }
+    r.amount = sum;
+    r.stale = stale;
+    r.actual = actual;
+    r.fromPeriod = Resolutions.fromPeriod(w);
+    if (!stale) {
+      for (const p of w.picks) this.res.mergedSources(p.d, p.u, r.contributors);
+      if (w.picks.length > 1) {
+        const unique = [...new Set(r.contributors)].sort((a, b) => a - b);
+        r.contributors.length = 0;
+        r.contributors.push(...unique);
       }
-      if (y === year && ++i < slots.length) continue;
-      y--;
     }
     return r;
   }

@@ -195,6 +195,8 @@ export interface PublishedState {
     readonly reported: readonly string[];
   };
   readonly revision: number;
+  /** Re-based history of the 2025 province `area` (`bs` 2025, a period before the reform). */
+  readonly rebased?: boolean;
 }
 
 /** A slice applied since the last flush: the cells it changed, for the audit log. */
@@ -466,6 +468,8 @@ export class GroupState {
     if (keyBs === bs) {
       const words = this.dirtyWords(year, bs, true);
       for (let u = unit; u >= 0; u = units.parent[u]!) words[u * SLOTS + slot]! |= mask;
+      // Every old province is read by its 2025 province's re-based history.
+      if (bs === '2008') words[this.layout.virtual2008 * SLOTS + slot]! |= mask;
       // A 2008 province is read by the 2025 province whenever a 2025-era key reads 2008 data.
       return;
     }
@@ -506,9 +510,15 @@ export class GroupState {
     for (const r of rows) {
       const kpi = KPI_CODES.indexOf(r.kpi);
       const p = mustParsePeriod(r.period);
-      const unit = unitsOf(this.layout, r.bs).indexOf.get(r.area);
+      // Re-based history is kept at the virtual node (layout.ts) of the 2008 lists.
+      const bs = r.rebased ? '2008' : r.bs;
+      const unit = r.rebased
+        ? r.area === this.layout.code
+          ? this.layout.virtual2008
+          : undefined
+        : unitsOf(this.layout, r.bs).indexOf.get(r.area);
       if (kpi < 0 || unit === undefined) continue;
-      const b = this.kpiBlock(p.year, r.bs, kpi, true);
+      const b = this.kpiBlock(p.year, bs, kpi, true);
       const i = unit * SLOTS + slotOf(p);
       b.numerator[i] = r.numerator ?? NaN;
       b.denominator[i] = r.denominator ?? NaN;

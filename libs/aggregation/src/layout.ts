@@ -38,6 +38,8 @@ export interface GroupLayout {
   readonly virtual2008: number;
   /** Index of the province itself in `u2025`. */
   readonly province2025: number;
+  /** The 2008 provinces that went into it, in code order. */
+  readonly oldProvinces: readonly string[];
 }
 
 export const unitsOf = (g: GroupLayout, bs: BoundarySet): UnitLayout =>
@@ -126,12 +128,18 @@ export class GroupLayouts {
       const old = raw2008.get(g) ?? [];
       const u2008 = build('2008', [...old, { code: `=${g}`, level: LEVEL.virtual, province: g }]);
       const u2025 = build('2025', list);
+      const virtual2008 = u2008.indexOf.get(`=${g}`)!;
+      const olds = u2008.childList.slice(
+        u2008.childStart[virtual2008],
+        u2008.childStart[virtual2008 + 1],
+      );
       this.groups.set(g, {
         code: g,
         u2008,
         u2025,
-        virtual2008: u2008.indexOf.get(`=${g}`)!,
+        virtual2008,
         province2025: u2025.indexOf.get(g)!,
+        oldProvinces: Array.from(olds, (i) => u2008.codes[i]!),
       });
     }
   }

@@ -14,7 +14,7 @@ import {
 } from './group-state.js';
 import { type Dense, HOW_AREAS, HOW_LEAF, HOW_NONE, HOW_TIME, type Resolutions } from './dense.js';
 import { inputFeed, inputMeasure, inputQualifier, packInput } from './keys.js';
-import { ANCESTOR_SLOTS, CHILD_SLOTS, YEAR_SLOT, slotBoundarySet } from './slots.js';
+import { CHILD_SLOTS } from './slots.js';
 
 export class Lineage {
   private readonly inputRefs = new Map<number, { key: string; ref: InputRef }>();
@@ -63,7 +63,6 @@ export class Lineage {
   ): void {
     const m = MEASURE_INDEX.get(op.measure)!;
     const def = MEASURE_DEFS[m]!;
-    const st = this.state;
     const add = (block: Block, cell: number): void =>
       void out.add(packInput(block.feed[cell]!, block.qual[cell]!, m));
     if (def.time === 'none') {
@@ -72,13 +71,7 @@ export class Lineage {
       return;
     }
     if (def.time === 'reference') {
-      const candidates: [number, number][] = ANCESTOR_SLOTS[s]!.map((c) => [year, c]);
-      for (let y = year - 1; y >= st.minYear[m]!; y--) candidates.push([y, YEAR_SLOT]);
-      for (const [y, c] of candidates) {
-        const cu = this.res.mapUnit(bs, u, slotBoundarySet(y, c));
-        if (cu < 0) continue;
-        const d = this.res.mergedDense(m, y, c);
-        if (d.how[cu] === HOW_NONE) continue;
+      for (const { d, u: pu } of this.res.reference(m, year, bs, u, s).picks) {
         const walk = (i: number): void => {
           if (d.how[i] === HOW_LEAF) {
             const block = d.series[d.pick[i]!]!.block(d.bs, d.slot)!;
@@ -89,8 +82,7 @@ export class Lineage {
               if (d.how[child] !== HOW_NONE) walk(child);
             }
         };
-        walk(cu);
-        return;
+        walk(pu);
       }
       return;
     }

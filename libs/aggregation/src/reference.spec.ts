@@ -253,6 +253,80 @@ describe('over areas', () => {
   });
 });
 
+describe('one unit per code across the reform (contract v1.1)', () => {
+  it("never divides new Ninh Bình by old Ninh Bình's population alone", () => {
+    const feed = [
+      obs('viettel', 'mbb_subscriptions', '37', '2026-10', 12_500),
+      obs('gso', 'population', '37', '2023', 1_010_700),
+    ];
+    const r = computeKpi(key('MBB_SUB_P100', '37', '2026-10', '2025'), feed, ctx);
+    expect(r.value).toBeNull();
+    expect(r.denominator).toBeNull();
+    expect(r.note).toBe('no population for 37 in or before 2026-10: none for old unit(s) 35, 36');
+  });
+
+  it("takes the sum of every old unit's latest value, and says so", () => {
+    const feed = [
+      obs('viettel', 'mbb_subscriptions', '37', '2026-10', 12_500),
+      obs('gso', 'population', '35', '2024', 880_000),
+      obs('gso', 'population', '36', '2023', 1_880_000),
+      obs('gso', 'population', '37', '2024', 1_010_700),
+    ];
+    const r = computeKpi(key('MBB_SUB_P100', '37', '2026-10', '2025'), feed, ctx);
+    expect(r.denominator).toBe(880_000 + 1_880_000 + 1_010_700);
+    expect(r.value).toBeCloseTo((12_500 / 3_770_700) * 100, 10);
+    expect(r.denominatorPeriod).toBe('2023');
+    expect(r.note).toBe('denominator population: the sum of old units 35, 36, 37, taken from 2023');
+    expect(r.status).toBe('provisional');
+  });
+
+  it('keeps the values of a province the reform left alone (Thanh Hóa, 38)', () => {
+    const feed = [
+      obs('viettel', 'mbb_subscriptions', '38', '2026-10', 30_000),
+      obs('gso', 'population', '38', '2024', 3_760_000),
+    ];
+    const r = computeKpi(key('MBB_SUB_P100', '38', '2026-10', '2025'), feed, ctx);
+    expect(r.denominator).toBe(3_760_000);
+    expect(r.note).toBe('denominator population taken from 2024');
+  });
+});
+
+describe("re-based history: today's provinces before the reform", () => {
+  it('sums the old provinces, recomputes the ratio and keeps a site two of them share', () => {
+    const feed = [
+      obs('viettel', 'mbb_subscriptions', '35', '2024', 600_000),
+      obs('viettel', 'mbb_subscriptions', '36', '2024', 1_300_000),
+      obs('vnpt', 'mbb_subscriptions', '37', '2024', 700_000),
+      obs('gso', 'population', '35', '2024', 880_000),
+      obs('gso', 'population', '36', '2024', 1_880_000),
+      obs('gso', 'population', '37', '2024', 1_010_700),
+      obs('viettel', 'bts_sites', '35', '2024', ['S-1', 'S-2']),
+      obs('vnpt', 'bts_sites', '36', '2024', ['S-2', 'S-3']),
+    ];
+    const mbb = computeKpi(key('MBB_SUB_P100', '37', '2024', '2025'), feed, ctx);
+    expect(mbb.numerator).toBe(2_600_000);
+    expect(mbb.denominator).toBe(3_770_700);
+    expect(mbb.value).toBeCloseTo((2_600_000 / 3_770_700) * 100, 10);
+    expect(mbb.denominatorPeriod).toBe('2024');
+    expect(mbb.note).toBeUndefined();
+    const bts = computeKpi(key('BTS_SITE_SHARE', '37', '2024', '2025'), feed, ctx);
+    expect([bts.numerator, bts.denominator]).toEqual([1, 3]);
+    // old Ninh Bình alone is another unit, with its own figures
+    expect(computeKpi(key('MBB_SUB_P100', '37', '2024'), feed, ctx).numerator).toBe(700_000);
+  });
+
+  it('has no value while one old province has no population, and names it', () => {
+    const feed = [
+      obs('viettel', 'mbb_subscriptions', '35', '2024-Q2', 600_000),
+      obs('gso', 'population', '35', '2024', 880_000),
+      obs('gso', 'population', '37', '2023', 1_010_700),
+    ];
+    const r = computeKpi(key('MBB_SUB_P100', '37', '2024-Q2', '2025'), feed, ctx);
+    expect(r.value).toBeNull();
+    expect(r.note).toBe('no population for 37 in or before 2024-Q2: none for old unit(s) 36');
+  });
+});
+
 describe('statistics, status and lineage', () => {
   it('publishes a median speed only for the area and period it was reported for', () => {
     const feed = [obs('vnnic', 'mbb_download_mbps', '37', '2023-06', 42.5)];
@@ -303,10 +377,12 @@ describe('statistics, status and lineage', () => {
 describe('affectedKeys', () => {
   it('names every enclosing area and period of a commune-month for the KPIs reading the measure', () => {
     const keys = affectedKeys({ measure: 'bts_sites', area: '14386', period: '2024-06' }, units);
-    const names = keys.map((k) => `${k.kpi}|${k.area}|${k.period}`);
-    expect(names).toHaveLength(3 * 4);
-    expect(names).toContain('BTS_SITE_SHARE|14386|2024-06');
-    expect(names).toContain('BTS_SITE_SHARE|37|2024');
+    const names = keys.map((k) => `${k.kpi}|${k.bs}:${k.area}|${k.period}`);
+    // commune, district, old province, and new Ninh Bình's re-based history; four periods
+    expect(names).toHaveLength(4 * 4);
+    expect(names).toContain('BTS_SITE_SHARE|2008:14386|2024-06');
+    expect(names).toContain('BTS_SITE_SHARE|2008:37|2024');
+    expect(names).toContain('BTS_SITE_SHARE|2025:37|2024');
   });
 
   it('sends January-June 2025 into the 2025 province for the year 2025', () => {

@@ -37,6 +37,7 @@ import {
   mustParsePeriod,
   selfAndAncestors,
 } from '@app/catalogue';
+import { kpiNote } from './notes.js';
 
 type Amount = number | ReadonlySet<string>;
 
@@ -216,7 +217,7 @@ export class ObservationSet {
 
   constructor(
     observations: readonly Observation[],
-    private readonly units: AdminUnits,
+    readonly units: AdminUnits,
   ) {
     for (const o of observations) {
       const list = this.byMeasure.get(o.measure);
@@ -262,6 +263,9 @@ interface OperandResult {
   readonly fromPeriod?: string;
   /** For reference operands: it came from an earlier year, not from the period or its parents. */
   readonly stale?: boolean;
+  /** For reference operands across the reform: the old provinces read, and those lacking one. */
+  readonly oldUnits?: readonly string[];
+  readonly lacking?: readonly string[];
 }
 
 export interface AggregationContext {
@@ -305,19 +309,66 @@ function evaluateOperand(op: Operand, target: KpiKey, set: ObservationSet): Oper
     }
     const candidates = selfAndAncestors(p);
     for (let y = p.year - 1; y >= idx.minYear; y--) candidates.push(mustParsePeriod(String(y)));
-    for (const q of candidates) {
-      const r = referenceAt(idx, node, q);
-      if (!r) continue;
+    const fromOne = (r: Resolved, q: Period): OperandResult => {
       const stale = q.year !== p.year;
-      const usedObs = [...r.obs];
       return {
         amount: r.amount as number,
-        contributors: stale ? new Set() : new Set(usedObs.map((o) => o.source)),
-        obs: usedObs,
+        contributors: stale ? new Set() : new Set(r.obs.map((o) => o.source)),
+        obs: [...r.obs],
         uncovered: new Set(),
         fromPeriod: q.code,
         stale,
       };
+    };
+    // A value never crosses into another unit (contract v1.1): a 2025 province read in the
+    // 2008 lists (its re-based history, or a fallback past the reform) takes each old
+    // province's latest value, and their sum only when every one has one.
+    const olds = (from: number): OperandResult => {
+      const oldUnits = set.units.oldProvincesOf(target.area).sort();
+      const found: [Resolved, Period][] = [];
+      const lacking: string[] = [];
+      for (const old of oldUnits) {
+        let hit: [Resolved, Period] | undefined;
+        for (const q of candidates.slice(from)) {
+          if (boundarySetOf(q) !== '2008') continue;
+          const r = referenceAt(idx, areaKey('2008', old), q);
+          if (r) {
+            hit = [r, q];
+            break;
+          }
+        }
+        if (hit) found.push(hit);
+        else lacking.push(old);
+      }
+      if (lacking.length) return { ...empty, oldUnits, lacking };
+      const parts = found.map(([r, q]) => fromOne(r, q));
+      const stale = parts.some((x) => x.stale);
+      const oldest = found
+        .map(([, q]) => q)
+        .sort(
+          (a, b) =>
+            a.year - b.year ||
+            monthSpan(b)[1] - monthSpan(b)[0] - (monthSpan(a)[1] - monthSpan(a)[0]),
+        )[0]!;
+      return {
+        amount: parts.reduce((sum, x) => sum + x.amount!, 0),
+        contributors: stale ? new Set() : new Set(parts.flatMap((x) => [...x.contributors])),
+        obs: parts.flatMap((x) => x.obs),
+        uncovered: new Set(),
+        fromPeriod: oldest.code,
+        stale,
+        oldUnits,
+      };
+    };
+    const province =
+      target.bs === '2025' && set.units.get('2025', target.area)?.level === 'province';
+    for (const [i, q] of candidates.entries()) {
+      if (boundarySetOf(q) !== target.bs) {
+        if (province) return olds(i);
+        continue;
+      }
+      const r = referenceAt(idx, node, q);
+      if (r) return fromOne(r, q);
     }
     return empty;
   }
@@ -361,7 +412,11 @@ export function computeKpi(
   const def: KpiDef | undefined = KPIS[key.kpi];
   if (!def) throw new Error(`unknown KPI ${key.kpi}`);
   const unit = ctx.units.get(key.bs, key.area);
-  const province = unit?.province ?? key.area.slice(0, 2);
+  // Re-based history (a 2025 province, a period before the reform): the old provinces' sources.
+  const rebased = key.bs === '2025' && boundarySetOf(mustParsePeriod(key.period)) === '2008';
+  const provinces = rebased
+    ? ctx.units.oldProvincesOf(key.area)
+    : [unit?.province ?? key.area.slice(0, 2)];
 
   const num = evaluateOperand(def.numerator, key, set);
   const den = def.denominator ? evaluateOperand(def.denominator, key, set) : undefined;
@@ -373,7 +428,7 @@ export function computeKpi(
   const reported = new Set<string>();
   let complete = true;
   for (const [op, r] of operands) {
-    const exp = ctx.registry.expectedFor(op.measure, province);
+    const exp = [...new Set(provinces.flatMap((p) => ctx.registry.expectedFor(op.measure, p)))];
     for (const s of exp) expected.add(s);
     for (const s of r.contributors) reported.add(s);
     if (r.amount === undefined || r.stale || r.uncovered.size > 0) complete = false;
@@ -385,21 +440,24 @@ export function computeKpi(
   const numerator = num.amount ?? null;
   const denominator = den ? (den.amount ?? null) : null;
   let value: number | null = null;
-  let note: string | undefined;
-  if (numerator === null) {
-    note = `no data for ${def.numerator.measure}`;
-  } else if (!def.denominator) {
-    value = numerator;
-  } else if (denominator === null) {
-    note = `no ${def.denominator.measure} for ${key.area} in or before ${key.period}`;
-  } else if (denominator === 0) {
-    note = `${def.denominator.measure} is zero`;
-  } else {
+  if (numerator !== null && !def.denominator) value = numerator;
+  else if (numerator !== null && denominator !== null && denominator !== 0)
     value = (numerator / denominator) * def.scale;
-  }
   if (value === null) complete = false;
-  if (den?.stale && value !== null)
-    note = `denominator ${def.denominator!.measure} taken from ${den.fromPeriod}`;
+  const note = kpiNote(
+    def,
+    key.area,
+    key.period,
+    rebased,
+    numerator,
+    den && {
+      denominator,
+      stale: den.stale ?? false,
+      fromPeriod: den.fromPeriod,
+      oldUnits: den.oldUnits,
+      lacking: den.lacking?.length ? den.lacking : undefined,
+    },
+  );
 
   const inputs = new Map<string, InputRef>();
   for (const o of usedObs) {
@@ -492,6 +550,10 @@ export function affectedKeys(
     }
     for (const area of areas)
       for (const k of kpis) out.push({ kpi: k.code, bs: qBs, area, period: q.code });
+    // The 2025 province's re-based history reads every old province.
+    const province = chain.at(-1);
+    const np = province && qBs === '2008' ? units.newProvinceOf(province.code) : undefined;
+    if (np) for (const k of kpis) out.push({ kpi: k.code, bs: '2025', area: np, period: q.code });
   }
   return out;
 }

@@ -43,6 +43,27 @@ const target: PlanTarget = {
   note: null,
 };
 
+describe('toKpiEvent (contract v1.1)', () => {
+  it('names the unit with its boundary set', () => {
+    expect(toKpiEvent(base)).toMatchObject({ area: '37', areaSet: '2008' });
+    expect(toKpiEvent(base)).not.toHaveProperty('basis');
+  });
+
+  it('marks re-based history and lists the old units it is computed over', () => {
+    const e = toKpiEvent({ ...base, bs: '2025', rebasedFrom: ['35', '36', '37'] });
+    expect(e).toMatchObject({
+      area: '37',
+      areaSet: '2025',
+      basis: 'rebased-2025',
+      rebasedFrom: [
+        { areaSet: '2008', area: '35' },
+        { areaSet: '2008', area: '36' },
+        { areaSet: '2008', area: '37' },
+      ],
+    });
+  });
+});
+
 describe('serializeKpiEvent', () => {
   const variants: [string, KpiRevision, PlanTarget | undefined][] = [
     ['a full event', base, undefined],
@@ -65,6 +86,11 @@ describe('serializeKpiEvent', () => {
     ['odd numbers', { ...base, value: 1 / 3, numerator: 0.1 + 0.2, denominator: 1e21 }, undefined],
     ['a target', base, target],
     ['names that need escaping', { ...base, areaName: 'Xã "A"\\B\t', area: '00001' }, undefined],
+    [
+      're-based history',
+      { ...base, bs: '2025', rebasedFrom: ['35', '36', '37'], period: '2024' },
+      undefined,
+    ],
   ];
   it.each(variants)(
     'writes exactly what JSON.stringify(toKpiEvent(...)) writes: %s',
@@ -78,11 +104,12 @@ describe('serializeKpiEvent', () => {
     (_, row, t) => {
       const payload = serializeKpiEvent(row, t);
       const head = JSON.parse(kpiEventHead(payload.split(KPI_EVENT_INPUTS_AT)[0]!)) as object;
-      const { kpi, area, period, numerator, denominator, status, completeness, revision } =
+      const { kpi, area, areaSet, period, numerator, denominator, status, completeness, revision } =
         toKpiEvent(row, t);
       expect(head).toMatchObject({
         kpi,
         area,
+        areaSet,
         period,
         numerator,
         denominator,

@@ -8,12 +8,26 @@ import {
 
 export const KPI_EVENT_SCHEMA = 'lgsp.kpi.v1';
 
+/** The `basis` of a re-based event (contract v1.1): figures over the 2025 boundaries. */
+export const REBASED_BASIS = 'rebased-2025';
+
+/** A unit: a code within its boundary set (codes were reused in 2025). */
+export interface AreaRef {
+  readonly areaSet: '2008' | '2025';
+  readonly area: string;
+}
+
 /** A KPI event on `lgsp.kpi.v1` (contract v1). */
 export interface KpiEvent {
   readonly schema: typeof KPI_EVENT_SCHEMA;
   readonly eventId: string;
   readonly kpi: string;
   readonly area: string;
+  /** The boundary set `area` is a code of (contract v1.1): `(areaSet, area)` names a unit. */
+  readonly areaSet: '2008' | '2025';
+  /** Re-based history only (`lgsp.kpi.rebased.v1`): `rebased-2025`, and the old units used. */
+  readonly basis?: typeof REBASED_BASIS;
+  readonly rebasedFrom?: readonly AreaRef[];
   readonly areaName: string;
   readonly period: string;
   readonly value: number | null;
@@ -44,7 +58,9 @@ export interface KpiRevision {
   readonly kpi: string;
   readonly area: string;
   readonly period: string;
-  readonly bs: string;
+  readonly bs: '2008' | '2025';
+  /** Re-based history: the 2008 provinces the figure is computed over. */
+  readonly rebasedFrom?: readonly string[];
   readonly year: number;
   readonly areaName: string;
   readonly unit: string;
@@ -88,6 +104,10 @@ export function toKpiEvent(row: KpiRevision, target?: PlanTarget): KpiEvent {
       eventId: row.eventId,
       kpi: row.kpi,
       area: row.area,
+      areaSet: row.bs,
+      ...(row.rebasedFrom
+        ? { basis: REBASED_BASIS, rebasedFrom: rebasedFromRefs(row.rebasedFrom) }
+        : {}),
       areaName: row.areaName,
       period: row.period,
       value: row.value,
@@ -115,6 +135,15 @@ export function withTarget(event: KpiEvent, target: PlanTarget | undefined): Kpi
     : rest;
 }
 
+const rebasedRefs = new Map<string, AreaRef[]>();
+/** The old units of a re-based figure, as the event lists them (one array per list). */
+function rebasedFromRefs(codes: readonly string[]): AreaRef[] {
+  const key = codes.join(',');
+  let refs = rebasedRefs.get(key);
+  if (!refs) rebasedRefs.set(key, (refs = codes.map((area) => ({ areaSet: '2008', area }))));
+  return refs;
+}
+
 /** Serialised fragments that repeat across events: shared input refs, completeness, names. */
 const fragments = new WeakMap<object, string>();
 const names = new Map<string, string>();
@@ -139,7 +168,11 @@ export function serializeKpiEvent(row: KpiRevision, target?: PlanTarget): string
     inputs += (i ? ',' : '') + json(row.inputs[i] as object);
   return (
     `{"schema":"${KPI_EVENT_SCHEMA}","eventId":${JSON.stringify(row.eventId)},` +
-    `"kpi":${JSON.stringify(row.kpi)},"area":${JSON.stringify(row.area)},"areaName":${name},` +
+    `"kpi":${JSON.stringify(row.kpi)},"area":${JSON.stringify(row.area)},"areaSet":"${row.bs}",` +
+    (row.rebasedFrom
+      ? `"basis":"${REBASED_BASIS}","rebasedFrom":${json(rebasedFromRefs(row.rebasedFrom))},`
+      : '') +
+    `"areaName":${name},` +
     `"period":${JSON.stringify(row.period)},"value":${num(row.value)},` +
     `"unit":${JSON.stringify(row.unit)},"numerator":${num(row.numerator)},` +
     `"denominator":${num(row.denominator)},` +

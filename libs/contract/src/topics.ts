@@ -7,6 +7,11 @@ export const TOPICS = {
   /** KPI events, log-compacted. Key: `KPI|AREA|PERIOD`. */
   kpi: 'lgsp.kpi.v1',
   /**
+   * Re-based history (contract v1.1): 2025 provinces' figures for periods before the reform,
+   * log-compacted, with revisions of their own. Key: `KPI|AREA|PERIOD` (a 2025 code).
+   */
+  kpiRebased: 'lgsp.kpi.rebased.v1',
+  /**
    * Internal: validated, normalised feeds, one slice per aggregation group, from ingest to
    * the aggregator. Key: the group (a 2025 province code). Replaces `lgsp.feeds.accepted.v1`.
    */
@@ -45,15 +50,15 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   { topic: TOPICS.dlq, numPartitions: 3, configEntries: [big] },
   // 34 groups, placed by size (slicePlacement): 2 to 4 per partition, for up to 12 aggregator instances.
   { topic: TOPICS.slices, numPartitions: 12, configEntries: [big] },
-  {
-    topic: TOPICS.kpi,
+  ...[TOPICS.kpi, TOPICS.kpiRebased].map((topic) => ({
+    topic,
     numPartitions: 6,
     configEntries: [
       big,
       { name: 'cleanup.policy', value: 'compact' },
       { name: 'min.cleanable.dirty.ratio', value: '0.1' },
     ],
-  },
+  })),
 ];
 
 /** The spec of a per-source feed topic. */

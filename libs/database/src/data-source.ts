@@ -13,6 +13,7 @@ import { LgspEdge1764000000000 } from './migrations/1764000000000-lgsp-edge.js';
 import { IncrementalAggregation1764100000000 } from './migrations/1764100000000-incremental-aggregation.js';
 import { OneChangeLogIndex1764200000000 } from './migrations/1764200000000-one-change-log-index.js';
 import { PeopleAndRoles1764300000000 } from './migrations/1764300000000-people-and-roles.js';
+import { RebasedHistory1764400000000 } from './migrations/1764400000000-rebased-history.js';
 
 export const ENTITIES = [
   FeedEntity,
@@ -28,6 +29,7 @@ export const MIGRATIONS = [
   IncrementalAggregation1764100000000,
   OneChangeLogIndex1764200000000,
   PeopleAndRoles1764300000000,
+  RebasedHistory1764400000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

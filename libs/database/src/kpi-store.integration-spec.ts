@@ -80,7 +80,8 @@ afterAll(async () => {
 
 async function pages(areas: string[], bs: '2008' | '2025', size: number) {
   const out: PublishedRow[][] = [];
-  for await (const page of new KpiStore().publishedPages(q, bs, areas, size)) out.push(page);
+  for await (const page of new KpiStore().publishedPages(q, bs, areas, { pageRows: size }))
+    out.push(page);
   return out;
 }
 

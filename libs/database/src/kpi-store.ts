@@ -20,6 +20,8 @@ export interface PublishedRow {
   readonly status: 'final' | 'provisional';
   readonly completeness: { readonly expected: string[]; readonly reported: string[] };
   readonly revision: number;
+  /** Re-based history of the 2025 province `area`. */
+  readonly rebased?: boolean;
 }
 
 /**
@@ -39,7 +41,8 @@ export class KpiStore {
 
   /**
    * The published state of the keys of these units (one boundary set): each key's latest
-   * revision in the change log. In pages of at most `pageRows` keys, read through a cursor
+   * revision in the change log; with `rebased`, the re-based history of these 2025 provinces.
+   * In pages of at most `pageRows` keys, read through a cursor
    * of one query, so that a large group's events (40 MB of JSON for Hồ Chí Minh City's) are
    * never all in memory at once. Call within a transaction (a group loads under its row lock),
    * and one read at a time per session: the cursor has one name.
@@ -48,13 +51,15 @@ export class KpiStore {
     q: QueryRunner,
     bs: BoundarySet,
     areas: readonly string[],
-    pageRows = 5_000,
+    { pageRows = 5_000, rebased = false }: { pageRows?: number; rebased?: boolean } = {},
   ): AsyncGenerator<PublishedRow[]> {
     if (areas.length === 0) return;
+    // A literal, not a parameter: each kind of row has its own partial index.
     await q.query(
       `DECLARE published_keys NO SCROLL CURSOR FOR
          SELECT DISTINCT ON (area, period, kpi) ${WITHOUT_INPUTS} AS payload FROM kpi_change
-          WHERE area = ANY($1::text[]) ORDER BY area, period, kpi, revision DESC`,
+          WHERE area = ANY($1::text[]) AND ${rebased ? 'rebased' : 'NOT rebased'}
+          ORDER BY area, period, kpi, revision DESC`,
       [[...areas]],
     );
     let failed = false;
@@ -65,7 +70,7 @@ export class KpiStore {
         for (const { payload } of rows) {
           const e = JSON.parse(kpiEventHead(payload)) as KpiEvent;
           // Codes were reused in 2025: a code's keys in the other boundary set are not these.
-          if (boundarySetOf(mustParsePeriod(e.period)) !== bs) continue;
+          if (!rebased && boundarySetOf(mustParsePeriod(e.period)) !== bs) continue;
           page.push({
             kpi: e.kpi,
             bs,
@@ -76,6 +81,7 @@ export class KpiStore {
             status: e.status,
             completeness: e.completeness,
             revision: e.revision,
+            ...(rebased ? { rebased } : {}),
           });
         }
         yield page;
@@ -147,17 +153,20 @@ export class KpiStore {
   }
 
   /**
-   * The current events of keys (view `kpi_value`: each key's latest revision), as published,
-   * in area, period, KPI order. `where` is SQL over `v` (kpi_value) with $1.. for `args`.
+   * The current events of keys (view `kpi_value`: each key's latest revision; with `rebased`,
+   * `kpi_rebased_value`), as published, in area, period, KPI order. `where` is SQL over `v`
+   * (the view) with $1.. for `args`.
    */
   async currentEvents(
     db: Db,
     where: string,
     args: readonly unknown[],
     limit: number,
+    { rebased = false }: { rebased?: boolean } = {},
   ): Promise<string[]> {
+    const view = rebased ? 'kpi_rebased_value' : 'kpi_value';
     const rows: { payload: string }[] = await db.query(
-      `SELECT v.payload FROM kpi_value v ${where ? `WHERE ${where}` : ''}
+      `SELECT v.payload FROM ${view} v ${where ? `WHERE ${where}` : ''}
         ORDER BY v.area, v.period, v.kpi LIMIT ${Math.floor(limit)}`,
       [...args],
     );

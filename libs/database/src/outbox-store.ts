@@ -14,6 +14,8 @@ export interface PendingEvent {
   readonly key: Buffer;
   /** The event, serialised once when written, UTF-8: published byte for byte. */
   readonly payload: Buffer;
+  /** Re-based history: published on `lgsp.kpi.rebased.v1`. */
+  readonly rebased: boolean;
 }
 
 /**
@@ -77,7 +79,7 @@ export class OutboxStore {
     if (!/^\d+$/.test(after) || !Number.isSafeInteger(limit) || limit < 1)
       throw new Error(`pending: bad cursor ${after} or limit ${limit}`);
     const copy = client.query(
-      copyTo(`COPY (SELECT c.id, c.kpi || '|' || c.area || '|' || c.period, c.payload
+      copyTo(`COPY (SELECT c.id, c.kpi || '|' || c.area || '|' || c.period, c.payload, c.rebased
                       FROM kpi_change c WHERE c.id > ${after} ORDER BY c.id LIMIT ${limit})
               TO STDOUT (FORMAT binary)`),
     );
@@ -112,8 +114,8 @@ export class OutboxStore {
 const SIGNATURE = 11;
 
 /**
- * The rows of `OutboxStore.pending`'s COPY (id int8, key, payload), each key and payload a
- * view of `data`.
+ * The rows of `OutboxStore.pending`'s COPY (id int8, key, payload, rebased bool), each key
+ * and payload a view of `data`.
  */
 function copiedEvents(data: Buffer): PendingEvent[] {
   const out: PendingEvent[] = [];
@@ -124,7 +126,7 @@ function copiedEvents(data: Buffer): PendingEvent[] {
     const fields = data.readInt16BE(at);
     at += 2;
     if (fields === -1) return out;
-    if (fields !== 3) throw new Error(`a change-log COPY row with ${fields} fields`);
+    if (fields !== 4) throw new Error(`a change-log COPY row with ${fields} fields`);
     const id = data.readBigInt64BE(at + 4);
     at += 12;
     const keyLength = data.readInt32BE(at);
@@ -133,6 +135,8 @@ function copiedEvents(data: Buffer): PendingEvent[] {
     const payloadLength = data.readInt32BE(at);
     const payload = data.subarray(at + 4, at + 4 + payloadLength);
     at += 4 + payloadLength;
-    out.push({ id: String(id), key, payload });
+    const rebased = data.readUInt8(at + 4) === 1;
+    at += 5;
+    out.push({ id: String(id), key, payload, rebased });
   }
 }

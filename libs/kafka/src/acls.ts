@@ -46,7 +46,7 @@ const ENSURE: readonly Operation[] = [
   Op.CREATE,
   Op.ALTER_CONFIGS,
 ];
-const HUB_TOPICS = [TOPICS.feeds, TOPICS.dlq, TOPICS.slices, TOPICS.kpi];
+const HUB_TOPICS = [TOPICS.feeds, TOPICS.dlq, TOPICS.slices, TOPICS.kpi, TOPICS.kpiRebased];
 
 /**
  * Least privilege for the hub's own services (consumer groups by prefix). The ingest reads every feed topic (the shared
@@ -71,6 +71,7 @@ export function serviceAcls(groups: { ingest: string; aggregator: string }): Acl
     ...allow(aggregator, Res.TOPIC, TOPICS.dlq, [Op.WRITE]),
     ...allow(aggregator, Res.GROUP, groups.aggregator, [Op.READ, Op.DESCRIBE], true),
     ...allow(relay, Res.TOPIC, TOPICS.kpi, [Op.WRITE]),
+    ...allow(relay, Res.TOPIC, TOPICS.kpiRebased, [Op.WRITE]),
     ...allow(api, Res.TOPIC, TOPICS.feeds, [Op.WRITE, ...ENSURE], true),
     ...allow(api, Res.CLUSTER, 'kafka-cluster', [Op.ALTER, Op.ALTER_CONFIGS, Op.DESCRIBE_CONFIGS]),
   ];
@@ -81,10 +82,14 @@ export function sourceAcls(source: string): AclEntry[] {
   return allow(sourcePrincipal(source), Res.TOPIC, sourceTopic(source), [Op.WRITE, Op.DESCRIBE]);
 }
 
-/** A warehouse reads the KPI events, in consumer groups whose names start with its own. */
+/**
+ * A warehouse reads the KPI events and the re-based history, in consumer groups whose names
+ * start with its own.
+ */
 export function warehouseAcls(principal: string): AclEntry[] {
   return [
     ...allow(principal, Res.TOPIC, TOPICS.kpi, [Op.READ, Op.DESCRIBE]),
+    ...allow(principal, Res.TOPIC, TOPICS.kpiRebased, [Op.READ, Op.DESCRIBE]),
     ...allow(principal, Res.GROUP, principal, [Op.READ, Op.DESCRIBE], true),
   ];
 }

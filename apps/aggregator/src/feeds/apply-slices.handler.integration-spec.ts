@@ -78,11 +78,16 @@ async function kpi(key: string): Promise<{
   );
   return rows[0] && JSON.parse(rows[0].payload);
 }
-async function eventsOf(key: string): Promise<{ revision: number; flushId: string }[]> {
+/** A key's events; `rebased`: the re-based history of the 2025 province of that code. */
+async function eventsOf(
+  key: string,
+  rebased = false,
+): Promise<{ revision: number; flushId: string }[]> {
   const [kpiCode, area, period] = key.split('|');
   const rows: { payload: string; flush_id: string }[] = await ds.query(
-    'SELECT payload, flush_id FROM kpi_change WHERE kpi = $1 AND area = $2 AND period = $3 ORDER BY id',
-    [kpiCode, area, period],
+    `SELECT payload, flush_id FROM kpi_change
+      WHERE kpi = $1 AND area = $2 AND period = $3 AND rebased = $4 ORDER BY id`,
+    [kpiCode, area, period, rebased],
   );
   return rows.map((r) => ({ revision: JSON.parse(r.payload).revision, flushId: r.flush_id }));
 }
@@ -148,6 +153,46 @@ describe('the aggregator on a real Postgres', () => {
     const year = await eventsOf('MBB_SUB_P100|37|2024');
     expect(year.length).toBe(yearBefore + 1);
     expect(new Set(year.map((e) => e.flushId)).size).toBe(year.length);
+  });
+
+  it("writes new Ninh Bình's re-based history beside old Ninh Bình's figures, as its own keys", async () => {
+    await hub.apply(
+      feed('viettel', '2023-06', '2023-07-01T00:00:00Z', [
+        { area: '35', measure: 'mbb_subscriptions', value: 500 },
+        { area: '37', measure: 'mbb_subscriptions', value: 300 },
+      ]),
+    );
+    await hub.publish('37');
+    const [old] = await eventsOf('MBB_SUB_P100|37|2023-06');
+    const rebased: { payload: string }[] = await ds.query(
+      `SELECT payload FROM kpi_rebased_value WHERE kpi = 'MBB_SUB_P100' AND area = '37'
+          AND period = '2023-06'`,
+    );
+    expect(old!.revision).toBe(1);
+    expect((await kpi('MBB_SUB_P100|37|2023-06')).numerator).toBe(300);
+    expect(JSON.parse(rebased[0]!.payload)).toMatchObject({
+      areaSet: '2025',
+      basis: 'rebased-2025',
+      numerator: 800,
+      revision: 1,
+      rebasedFrom: [
+        { areaSet: '2008', area: '35' },
+        { areaSet: '2008', area: '36' },
+        { areaSet: '2008', area: '37' },
+      ],
+    });
+    // A new instance loads both kinds of keys back: a correction moves each exactly once.
+    const fresh = new Instance(ds);
+    await fresh.apply(
+      feed('viettel', '2023-06', '2023-07-02T00:00:00Z', [
+        { area: '35', measure: 'mbb_subscriptions', value: 600 },
+      ]),
+    );
+    await fresh.publish('37');
+    expect((await eventsOf('MBB_SUB_P100|37|2023-06', true)).map((e) => e.revision)).toEqual([
+      1, 2,
+    ]);
+    expect((await eventsOf('MBB_SUB_P100|37|2023-06')).map((e) => e.revision)).toEqual([1]);
   });
 
   it('notifies the relay when a flush that wrote events commits, and not for one that wrote none', async () => {
@@ -257,7 +302,8 @@ describe('the aggregator on a real Postgres', () => {
     await fresh.apply(population(2000, '2024-03-01T00:00:00Z'));
     const second = await fresh.publish('01');
     // MBB_SUB_P100 of 2024-01, Q1, H1 and the year, at the commune, its district, the province
-    expect(second.events).toBe(12);
+    // and the province re-based (Hà Nội of the 2025 lists, formed from old Hà Nội alone)
+    expect(second.events).toBe(16);
     const c = communes[0]!;
     expect(await kpi(`MBB_SUB_P100|${c}|2024-01`)).toMatchObject({ value: 0.05, revision: 2 });
     expect(await kpi(`MBB_SUB_P100|${communes[119]!}|2024-01`)).toMatchObject({

@@ -99,6 +99,8 @@ export class GroupCache {
       ['2025', g.u2025.codes],
     ] as const)
       for await (const page of this.kpis.publishedPages(q, bs, codes)) state.loadPublished(page);
+    for await (const page of this.kpis.publishedPages(q, '2025', [g.code], { rebased: true }))
+      state.loadPublished(page);
     this.groups.set(group, { state, version });
     METRICS.groupLoads.inc();
     if (count > 0)

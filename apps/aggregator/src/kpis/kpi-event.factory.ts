@@ -11,6 +11,7 @@ export function storedRevision(change: KpiChange, units: AdminUnits, now: Date):
     area: change.area,
     period: change.period,
     bs: change.bs,
+    ...(change.rebasedFrom ? { rebasedFrom: change.rebasedFrom } : {}),
     year: change.year,
     areaName: units.get(change.bs, change.area)?.name ?? change.area,
     unit: KPIS[change.kpi]!.unit,

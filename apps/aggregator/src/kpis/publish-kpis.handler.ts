@@ -112,7 +112,7 @@ export class PublishKpisHandler {
             r,
             targets.length ? applicableTarget(targets, r) : undefined,
           );
-          const full = writer.add(r.kpi, r.area, r.period, r.revision, payload);
+          const full = writer.add(r.kpi, r.area, r.period, r.revision, payload, !!r.rebasedFrom);
           if (full) {
             ms.events += performance.now() - t;
             t = performance.now();

@@ -14,6 +14,7 @@ import { OutboxRelay } from './outbox-relay.service.js';
 
 let ds: DataSource;
 let watcher: TopicWatcher;
+let rebasedWatcher: TopicWatcher;
 const relays: OutboxRelay[] = [];
 const kafka = kafkaClient();
 const area = `9${uniqueSuffix()}`;
@@ -28,10 +29,12 @@ beforeAll(async () => {
   await ensureTopics(kafka, TOPIC_SPECS);
   // a broker just started may not lead its partitions yet
   watcher = await eventually(() => new TopicWatcher(kafka, TOPICS.kpi).start('now'));
+  rebasedWatcher = await eventually(() => new TopicWatcher(kafka, TOPICS.kpiRebased).start('now'));
 });
 afterAll(async () => {
   for (const r of relays) await r.beforeApplicationShutdown();
   await watcher?.stop();
+  await rebasedWatcher?.stop();
   await ds?.destroy();
 });
 
@@ -42,15 +45,29 @@ async function startRelay(): Promise<OutboxRelay> {
   return r;
 }
 
-/** One flush of `n` events for periods from `from` on, committed, as the aggregator writes it. */
-async function flush(n: number, from: number): Promise<void> {
+/**
+ * One flush of `n` events for periods from `from` on, committed, as the aggregator writes it;
+ * those `rebased` picks re-based history.
+ */
+async function flush(
+  n: number,
+  from: number,
+  rebased: (i: number) => boolean = () => false,
+): Promise<void> {
   const q = ds.createQueryRunner();
   try {
     const client = (await q.connect()) as PoolClient;
     await q.startTransaction();
     const w = await new KpiStore().openChangeLog(q, client, { sendBytes: 4_096 });
     for (let i = from; i < from + n; i++)
-      await w.add('MBB_SUB_P100', area, String(i), 1, JSON.stringify({ i, areaName: 'Đà Nẵng' }));
+      await w.add(
+        'MBB_SUB_P100',
+        area,
+        String(i),
+        1,
+        JSON.stringify({ i, areaName: 'Đà Nẵng' }),
+        rebased(i),
+      );
     await w.end();
     await new OutboxStore().notify(q);
     await q.commitTransaction();
@@ -110,5 +127,24 @@ describe('The relay service', () => {
     await eventually(() => second.status.published === 20, { what: '20 published' });
     await eventually(() => published().length === 530, { what: '530 events on the topic' });
     expect(published().map((e) => e.i)).toEqual([...Array(530).keys()]);
+  });
+
+  it('publishes re-based history on lgsp.kpi.rebased.v1, and only there', async () => {
+    const [relay] = relays;
+    const before = relay!.status.published;
+    await flush(30, 1_000, (i) => i % 3 === 0);
+    await eventually(() => relay!.status.published === before + 30, { what: '30 published' });
+    const rebased = () =>
+      rebasedWatcher.records
+        .filter((r) => r.key.startsWith(`MBB_SUB_P100|${area}|`))
+        .map((r) => r.json<{ i: number }>().i)
+        .sort((a, b) => a - b);
+    await eventually(() => rebased().length === 10, { what: '10 re-based events' });
+    // i % 3 === 0 from 1000 to 1029
+    expect(rebased()).toEqual(Array.from({ length: 10 }, (_, k) => 1_002 + 3 * k));
+    await eventually(() => published().filter((e) => e.i >= 1_000).length === 20, {
+      what: '20 published figures',
+    });
+    expect(published().some((e) => rebased().includes(e.i))).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import { MAX_REQUEST_BYTES, TOPICS } from '@app/contract';
 import { type CopyClient, OutboxStore, type PendingEvent, type Sql } from '@app/database';
 import { sendInChunks } from '@app/kafka';
 import { Logger } from '@nestjs/common';
-import type { Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
 
 const BATCH = 2_000;
 
@@ -97,11 +97,7 @@ export class RelayLoop {
           prefetched = this.store.pending(q.client, last, BATCH);
           prefetched.catch(() => undefined); // awaited on the next round, or dropped on an error
         }
-        await sendInChunks(
-          this.producer,
-          [{ topic: TOPICS.kpi, messages: pending.map((e) => ({ key: e.key, value: e.payload })) }],
-          MAX_REQUEST_BYTES,
-        );
+        await sendInChunks(this.producer, byTopic(pending), MAX_REQUEST_BYTES);
         position = last;
         await this.store.advance(q, position);
         this.status.published += pending.length;
@@ -143,4 +139,15 @@ export class RelayLoop {
       };
     });
   }
+}
+
+/** Published figures to `lgsp.kpi.v1`, re-based history to `lgsp.kpi.rebased.v1`, in order. */
+function byTopic(pending: readonly PendingEvent[]): { topic: string; messages: Message[] }[] {
+  const kpi: Message[] = [];
+  const rebased: Message[] = [];
+  for (const e of pending) (e.rebased ? rebased : kpi).push({ key: e.key, value: e.payload });
+  return [
+    { topic: TOPICS.kpi, messages: kpi },
+    { topic: TOPICS.kpiRebased, messages: rebased },
+  ].filter((t) => t.messages.length > 0);
 }
