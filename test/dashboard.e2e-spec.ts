@@ -54,7 +54,12 @@ beforeAll(async () => {
   });
   expect(plans.status).toBe(201);
   await sender.send([
-    feed('gso', 'gso', '2023', [{ area: '37', measure: 'population', value: 1_010_700 }]),
+    feed('gso', 'gso', '2023', [
+      { area: '37', measure: 'population', value: 1_010_700 },
+      // old Hà Nam and Nam Định: with old Ninh Bình, today's Ninh Bình (re-based history)
+      { area: '35', measure: 'population', value: 860_000 },
+      { area: '36', measure: 'population', value: 1_850_000 },
+    ]),
   ]);
   await sender.send([
     feed('viettel', 'vt', '2023-06', [
@@ -64,6 +69,12 @@ beforeAll(async () => {
     feed('vnpt', 'vnpt', '2023-06', [
       { area: '37', measure: 'mbb_subscriptions', value: 294_250 },
       { area: '37', measure: 'fbb_subscriptions', value: 88_406 },
+      { area: '35', measure: 'mbb_subscriptions', value: 500_000 },
+      { area: '36', measure: 'mbb_subscriptions', value: 1_100_000 },
+    ]),
+    // today's Ninh Bình, after the reform
+    feed('mobifone', 'mf-new', '2025-09', [
+      { area: '37', measure: 'mbb_subscriptions', value: 2_600_000 },
     ]),
   ]);
   await sender.send(['{"schema": "lgsp.feed.v1"}'], () => 'viettel');
@@ -73,7 +84,13 @@ beforeAll(async () => {
         'api',
         '/v1/kpis?area=37&period=2023&kpi=FBB_SUB_P100',
       );
-      return r.items[0]?.numerator === 208_406 && r.items[0].denominator !== null
+      const now = await hub.getJson<{ items: KpiEvent[] }>(
+        'api',
+        '/v1/kpis?area=37&areaSet=2025&period=2025-09&kpi=MBB_SUB_P100',
+      );
+      return r.items[0]?.numerator === 208_406 &&
+        r.items[0].denominator !== null &&
+        now.items[0]?.value !== undefined
         ? true
         : undefined;
     },
@@ -116,11 +133,11 @@ function latestPerKpi(items: KpiEvent[]): Map<string, KpiEvent> {
 describe('the dashboard', () => {
   it("shows a province's KPIs as the API has them, against their targets, with a chart each", async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.goto(hub.url('api', '/dashboard?area=37'));
+    await page.goto(hub.url('api', '/dashboard?area=2008:37'));
     await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
 
     const api = latestPerKpi(
-      (await hub.getJson<{ items: KpiEvent[] }>('api', '/v1/kpis?area=37')).items,
+      (await hub.getJson<{ items: KpiEvent[] }>('api', '/v1/kpis?area=37&areaSet=2008')).items,
     );
     const rows = await page.locator('#kpis tr').evaluateAll((trs) =>
       trs.map((tr) => ({
@@ -172,5 +189,57 @@ describe('the dashboard', () => {
 
     mkdirSync('.data/test', { recursive: true });
     await page.screenshot({ path: '.data/test/dashboard.png', fullPage: true });
+  });
+
+  it("lists today's 34 provinces first, their series re-based across the reform, and the 63 old ones after", async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(hub.url('api', '/dashboard?area=37'));
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    expect(await page.locator('body').getAttribute('data-province')).toBe('2025:37');
+    const groups = await page
+      .locator('#area optgroup')
+      .evaluateAll((gs) => gs.map((g) => g.querySelectorAll('option').length));
+    expect(groups.slice(0, 2)).toEqual([34, 63]);
+    expect(await page.locator('#area option').first().getAttribute('value')).toMatch(/^2025:/);
+
+    // MBB_SUB_P100 by half (its latest figure is 2025-H2): 2023-H1 re-based (hollow), 2025-H2 as
+    // published, and the reform marked between them
+    const points = await page
+      .locator('[data-chart="MBB_SUB_P100"] circle')
+      .evaluateAll((cs) =>
+        cs.map((c) => [c.getAttribute('data-period'), c.getAttribute('data-basis')]),
+      );
+    expect(points).toEqual([
+      ['2023-H1', 'rebased'],
+      ['2025-H2', 'published'],
+    ]);
+    expect(await page.locator('[data-chart="MBB_SUB_P100"] .reform').count()).toBe(1);
+    expect(await page.locator('#unit-note').textContent()).toMatch(/re-based/);
+  });
+
+  it('shows all 34 provinces at once for a KPI and period, ranked, as the API has them', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
+    await page.goto(hub.url('api', '/dashboard?kpi=MBB_SUB_P100'));
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    await page.selectOption('#national-period', '2023-06');
+    await page.waitForSelector('body[data-national="MBB_SUB_P100|2023-06"]');
+    const rows = await page
+      .locator('#national-rows tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [tr.getAttribute('data-area'), tr.querySelector('.value')?.textContent]),
+      );
+    expect(rows).toHaveLength(34);
+    const rebased = (
+      await hub.getJson<{ items: KpiEvent[] }>(
+        'api',
+        '/v1/kpis?kpi=MBB_SUB_P100&period=2023-06&basis=rebased&level=province',
+      )
+    ).items;
+    expect(rebased.map((e) => e.area)).toEqual(['37']);
+    // today's Ninh Bình first, with the re-based figure; the rest have none
+    expect(rows[0]).toEqual(['37', rebased[0]!.value!.toFixed(2)]);
+    expect(rows.slice(1).every(([, v]) => v === '—')).toBe(true);
+    expect(await page.locator('#national-note').textContent()).toMatch(/re-based/);
+    await page.screenshot({ path: '.data/test/dashboard-national.png', fullPage: true });
   });
 });

@@ -138,7 +138,11 @@ describe('the read API with READ_API_REQUIRES_TOKEN', () => {
     expect((await call('GET', '/v1/kpis/series?kpi=MBB_SUB_P100&area=01', reader)).status).toBe(
       403,
     );
-    const series = await call('GET', '/v1/kpis/series?kpi=MBB_SUB_P100&area=37', reader);
+    const series = await call(
+      'GET',
+      '/v1/kpis/series?kpi=MBB_SUB_P100&area=37&areaSet=2008',
+      reader,
+    );
     // June and the quarter, half and year it rolls up into: one stock, 1,000 throughout.
     expect(series.body.items.map((e: KpiEvent) => [e.period, e.numerator])).toEqual([
       ['2024', 1_000],

@@ -166,23 +166,41 @@ describe('the warehouse API', () => {
     );
     expect(r.headers.get('content-type')).toMatch(/^text\/csv/);
     const [header, row] = (await r.text()).trim().split('\r\n');
-    expect(header!.split(',').slice(0, 5)).toEqual(['kpi', 'area', 'areaName', 'period', 'value']);
+    expect(header!.split(',').slice(0, 6)).toEqual([
+      'kpi',
+      'area',
+      'areaSet',
+      'areaName',
+      'period',
+      'value',
+    ]);
     const cells = row!.split(',');
-    expect(cells.slice(0, 4)).toEqual(['MBB_SUB_P100', '37', 'Ninh Bình', '2023-H1']);
-    expect(Number(cells[4])).toBeCloseTo(68.69, 2);
+    expect(cells.slice(0, 5)).toEqual(['MBB_SUB_P100', '37', '2008', 'Ninh Bình', '2023-H1']);
+    expect(Number(cells[5])).toBeCloseTo(68.69, 2);
+    expect(header!.split(',').at(-1)).toBe('basis');
+    expect(cells.at(-1)).toBe('published');
   });
 
-  it("serves a KPI's time series, oldest first, by granularity", async () => {
-    const all = await hub.getJson<{ items: KpiEvent[] }>(
+  it("serves a KPI's time series of one unit, oldest first, by granularity", async () => {
+    const all = await hub.getJson<{ areaSet: string; items: KpiEvent[] }>(
+      'api',
+      '/v1/kpis/series?kpi=MBB_SUB_P100&area=37&areaSet=2008',
+    );
+    expect(all.items.map((e) => e.period)).toEqual(['2023', '2023-H1', '2023-Q2', '2023-06']);
+    expect(all.items.every((e) => e.areaSet === '2008')).toBe(true);
+    const months = await hub.getJson<{ items: KpiEvent[] }>(
+      'api',
+      '/v1/kpis/series?kpi=MBB_SUB_P100&area=37&areaSet=2008&granularity=month',
+    );
+    expect(months.items.map((e) => e.period)).toEqual(['2023-06']);
+    // Without areaSet: the unit the code names today, new Ninh Bình, which has no 2023 figures.
+    const today = await hub.getJson<{ areaSet: string; note: string; items: KpiEvent[] }>(
       'api',
       '/v1/kpis/series?kpi=MBB_SUB_P100&area=37',
     );
-    expect(all.items.map((e) => e.period)).toEqual(['2023', '2023-H1', '2023-Q2', '2023-06']);
-    const months = await hub.getJson<{ items: KpiEvent[] }>(
-      'api',
-      '/v1/kpis/series?kpi=MBB_SUB_P100&area=37&granularity=month',
-    );
-    expect(months.items.map((e) => e.period)).toEqual(['2023-06']);
+    expect(today.areaSet).toBe('2025');
+    expect(today.note).toMatch(/areaSet=2008 for the unit it named before/);
+    expect(today.items).toEqual([]);
   });
 
   it('describes itself: OpenAPI at /docs, the catalogue and both sets of areas', async () => {

@@ -25,12 +25,7 @@ import { type GroupState, KPI_CODES, MEASURE_DEFS, MEASURE_INDEX } from './group
 import { bsIndex, LEVEL, type UnitLayout, unitsOf } from './layout.js';
 import { Lineage } from './lineage.js';
 import { kpiNote } from './notes.js';
-import {
-  SLOTS,
-  YEAR_TO_DATE_SLOTS,
-  periodCode,
-  slotBoundarySet,
-} from './slots.js';
+import { SLOTS, YEAR_TO_DATE_SLOTS, periodCode, slotBoundarySet } from './slots.js';
 
 interface OperandResult {
   amount: number | undefined;

@@ -142,13 +142,21 @@ export class KpiStore {
     return new ChangeLogWriter(client, { ...options, flushId, lastId });
   }
 
-  /** Every revision after a change-log id, in commit order: the change feed's pages. */
-  async changes(db: Db, after: string, limit: number): Promise<{ id: string; payload: string }[]> {
+  /**
+   * Every revision after a change-log id, in commit order: the change feed's pages, of the
+   * published figures or (`rebased`) of the re-based history.
+   */
+  async changes(
+    db: Db,
+    after: string,
+    limit: number,
+    { rebased = false }: { rebased?: boolean } = {},
+  ): Promise<{ id: string; payload: string }[]> {
     // Order by the column, not the text alias: '100000' sorts before '99999'.
     return db.query(
       `SELECT c.id::text AS id, c.payload FROM kpi_change c
-        WHERE c.id > $1::bigint ORDER BY c.id LIMIT $2`,
-      [after, limit],
+        WHERE c.id > $1::bigint AND c.rebased = $3 ORDER BY c.id LIMIT $2`,
+      [after, limit, rebased],
     );
   }
 

@@ -45,12 +45,16 @@ export class TargetStore {
     return rows.map(toTarget);
   }
 
-  async list(ds: DataSource, filter: { area?: string; kpi?: string }): Promise<PlanTarget[]> {
+  async list(
+    ds: DataSource,
+    filter: { area?: string; areaSet?: string; kpi?: string },
+  ): Promise<PlanTarget[]> {
     const rows: Record<string, unknown>[] = await ds.query(
       `SELECT * FROM plan_target
         WHERE ($1::text IS NULL OR area = $1) AND ($2::text IS NULL OR kpi = $2)
+          AND ($3::text IS NULL OR bs = $3)
         ORDER BY area, kpi, target_period`,
-      [filter.area ?? null, filter.kpi ?? null],
+      [filter.area ?? null, filter.kpi ?? null, filter.areaSet ?? null],
     );
     return rows.map(toTarget);
   }

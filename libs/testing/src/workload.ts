@@ -5,7 +5,14 @@
  * in `libs/aggregation/src/reference.ts` (last writer per source, measure, area and period;
  * then `computeKpi`).
  */
-import { type AdminUnits, type KpiKey, type Observation, SourceRegistry } from '@app/catalogue';
+import {
+  type AdminUnits,
+  type KpiKey,
+  type Observation,
+  SourceRegistry,
+  boundarySetOf,
+  mustParsePeriod,
+} from '@app/catalogue';
 import { affectedKeys, computeKpi, ObservationSet } from '@app/aggregation/src/reference.js';
 import { type KpiEvent, kpiEventKey } from '@app/contract';
 import type pg from 'pg';
@@ -18,7 +25,7 @@ export interface TestFeed {
   source: string;
   sentAt: string;
   period: string;
-  status: 'actual';
+  status: 'actual' | 'estimate' | 'provisional';
   observations: { area: string; measure: string; value?: number | null; items?: string[] }[];
 }
 
@@ -122,9 +129,11 @@ export function communeWorkload(
   return { feeds, resends };
 }
 
-/** What every workload KPI must be after `feeds` (in any order, each once) were accepted. */
-export function recomputeKpis(feeds: readonly TestFeed[], units: AdminUnits): ExpectedKpis {
-  const ctx = { units, registry: new SourceRegistry() };
+/** The current observations after `feeds` (in any order, each once): the later report wins. */
+function currentObservations(feeds: readonly TestFeed[]): {
+  current: Observation[];
+  all: Observation[];
+} {
   const winners = new Map<string, Observation & { retracted: boolean }>();
   for (const f of feeds)
     for (const o of f.observations) {
@@ -145,10 +154,21 @@ export function recomputeKpis(feeds: readonly TestFeed[], units: AdminUnits): Ex
         retracted,
       });
     }
-  const current = [...winners.values()].filter((w) => !w.retracted);
+  const all = [...winners.values()];
+  return { current: all.filter((w) => !w.retracted), all };
+}
+
+/**
+ * What every workload KPI of `lgsp.kpi.v1` must be after `feeds` (in any order, each once)
+ * were accepted. (Re-based history, whose keys reuse old codes, is `recomputeKeys`'s.)
+ */
+export function recomputeKpis(feeds: readonly TestFeed[], units: AdminUnits): ExpectedKpis {
+  const { current, all } = currentObservations(feeds);
   const keys = new Map<string, KpiKey>();
-  for (const w of winners.values())
-    for (const k of affectedKeys(w, units)) keys.set(kpiEventKey(k), k);
+  for (const w of all)
+    for (const k of affectedKeys(w, units))
+      if (k.bs === boundarySetOf(mustParsePeriod(k.period))) keys.set(kpiEventKey(k), k);
+  const ctx = { units, registry: new SourceRegistry() };
   const set = new ObservationSet(current, units);
   const out: ExpectedKpis = new Map();
   for (const [name, k] of keys) {
@@ -157,6 +177,20 @@ export function recomputeKpis(feeds: readonly TestFeed[], units: AdminUnits): Ex
     if (c.hasData) out.set(name, c);
   }
   return out;
+}
+
+/**
+ * These keys recomputed from `feeds` with the reference arithmetic: a key of the 2025 lists
+ * for a period before the reform is a 2025 province's re-based history.
+ */
+export function recomputeKeys(
+  feeds: readonly TestFeed[],
+  units: AdminUnits,
+  keys: readonly KpiKey[],
+): ReturnType<typeof computeKpi>[] {
+  const set = new ObservationSet(currentObservations(feeds).current, units);
+  const ctx = { units, registry: new SourceRegistry() };
+  return keys.map((k) => computeKpi(k, set, ctx));
 }
 
 /** The expected keys whose stored KPI (the `kpi_value` view) is missing or differs. */

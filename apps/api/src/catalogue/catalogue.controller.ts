@@ -12,6 +12,12 @@ export class AreasQueryDto {
   @IsIn(['2008', '2025'])
   set?: '2008' | '2025';
 
+  /** The same as `set`, by the name the KPI reads use. */
+  @ApiPropertyOptional({ enum: ['2008', '2025'] })
+  @IsOptional()
+  @IsIn(['2008', '2025'])
+  areaSet?: '2008' | '2025';
+
   @ApiPropertyOptional({ enum: ['province', 'district', 'commune'] })
   @IsOptional()
   @IsIn(['province', 'district', 'commune'])
@@ -59,15 +65,21 @@ export class CatalogueController {
   @ApiOkResponse({ type: AreaList })
   areas(@Query() q: AreasQueryDto) {
     const items = this.units
-      .all(q.set)
+      .all(q.areaSet ?? q.set)
       .filter((u) => (!q.level || u.level === q.level) && (!q.parent || u.parent === q.parent))
       .map((u) => ({
         set: u.bs,
+        areaSet: u.bs,
         code: u.code,
         name: u.name,
         level: u.level,
         parent: u.parent ?? null,
         province: u.province,
+        ...(u.level === 'province'
+          ? u.bs === '2025'
+            ? { formedFrom: this.units.oldProvincesOf(u.code).sort() }
+            : { becameArea: this.units.newProvinceOf(u.code) ?? null }
+          : {}),
       }));
     return { count: items.length, items };
   }

@@ -1,4 +1,4 @@
-import { ApiExtraModels, ApiProperty, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 
 class OperandView {
   @ApiProperty() measure!: string;
@@ -32,11 +32,23 @@ export class CatalogueView {
 
 class AreaView {
   @ApiProperty({ enum: ['2008', '2025'] }) set!: string;
+  @ApiProperty({ enum: ['2008', '2025'], description: 'the same as set' }) areaSet!: string;
   @ApiProperty() code!: string;
   @ApiProperty() name!: string;
   @ApiProperty({ enum: ['province', 'district', 'commune'] }) level!: string;
   @ApiProperty({ type: String, nullable: true }) parent!: string | null;
   @ApiProperty() province!: string;
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'a 2025 province: the 2008 provinces that went into it',
+  })
+  formedFrom?: string[];
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'a 2008 province: the 2025 province it went into',
+  })
+  becameArea?: string | null;
 }
 
 export class AreaList {

@@ -5,7 +5,7 @@ import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nest
 import type { KpiEvent } from '@app/contract';
 import { DATA_SOURCE, KpiStore } from '@app/database';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import type { DataSource } from 'typeorm';
 import { readScope } from '../common/read-scope.js';
 import { Needs, type RequestWithPrincipal } from '../common/roles.guard.js';
@@ -25,6 +25,16 @@ export class KpiChangesQueryDto {
   @Min(1)
   @Max(10_000)
   limit?: number;
+
+  /**
+   * `published` (default): revisions of lgsp.kpi.v1. `rebased`: those of lgsp.kpi.rebased.v1
+   * (the 2025 provinces before the reform), whose keys reuse codes of the 2008 lists: keep
+   * them apart, by `basis` or by `areaSet`.
+   */
+  @ApiPropertyOptional({ enum: ['published', 'rebased'] })
+  @IsOptional()
+  @IsIn(['published', 'rebased'], { message: 'basis must be published or rebased' })
+  basis?: 'published' | 'rebased';
 }
 
 /**
@@ -50,7 +60,9 @@ export class KpiChangesController {
     const after = q.after ?? '0';
     if (BigInt(after) > 9_223_372_036_854_775_807n)
       throw new BadRequestException('after is out of range');
-    const rows = await this.kpis.changes(this.ds, after, limit + 1);
+    const rows = await this.kpis.changes(this.ds, after, limit + 1, {
+      rebased: q.basis === 'rebased',
+    });
     const page = rows.slice(0, limit);
     const items = page.map((r) => JSON.parse(r.payload) as KpiEvent);
     // A reader limited to some provinces gets their changes only; the cursor moves past all.

@@ -13,8 +13,8 @@ export interface ReadScope {
   readonly bs: string[];
   readonly area: string[];
   has(bs: BoundarySet, area: string): boolean;
-  /** By a KPI's period and area. */
-  covers(e: { period: string; area: string }): boolean;
+  /** By a KPI's unit: its areaSet (before v1.1 events: its period's) and area. */
+  covers(e: { period: string; area: string; areaSet?: BoundarySet }): boolean;
 }
 
 const cache = new Map<string, ReadScope>();
@@ -44,6 +44,7 @@ export function readScope(units: AdminUnits, req: RequestWithPrincipal): ReadSco
     area,
     has,
     covers: (e) => {
+      if (e.areaSet) return has(e.areaSet, e.area);
       const p = parsePeriod(e.period);
       return p !== undefined && has(boundarySetOf(p), e.area);
     },

@@ -7,9 +7,35 @@ const AREA = /^\d{2}(\d|\d{3})?$/;
 const AREA_MESSAGE = 'area must be a 2, 3 or 5 digit statistics office code';
 const PERIOD_MESSAGE = 'period must be YYYY, YYYY-H1|H2, YYYY-Q1..Q4 or YYYY-MM';
 const KPI_MESSAGE = `kpi must be one of ${Object.keys(KPIS).join(', ')}`;
+const AREA_SET_MESSAGE =
+  'areaSet must be 2008 (the 63-province lists) or 2025 (the 34-province lists)';
+const BASIS_MESSAGE =
+  'basis must be published (figures in the boundaries of their period) or rebased (2025 provinces before the reform)';
+
+/** The `areaSet` and `basis` parameters, shared by the KPI reads. */
+class UnitQuery {
+  /**
+   * The boundary set `area` is a code of: `(areaSet, area)` names one unit (codes were reused in
+   * 2025). Absent: any unit with that code (a series: the unit the code names today).
+   */
+  @ApiPropertyOptional({ enum: ['2008', '2025'] })
+  @IsOptional()
+  @IsIn(['2008', '2025'], { message: AREA_SET_MESSAGE })
+  areaSet?: '2008' | '2025';
+
+  /**
+   * `published` (default): each figure in the boundaries of its period. `rebased`: the 2025
+   * provinces' figures for periods before the reform (lgsp.kpi.rebased.v1); for a series,
+   * those and the later figures as published.
+   */
+  @ApiPropertyOptional({ enum: ['published', 'rebased'] })
+  @IsOptional()
+  @IsIn(['published', 'rebased'], { message: BASIS_MESSAGE })
+  basis?: 'published' | 'rebased';
+}
 
 /** `GET /v1/kpis`: each filter optional; all given ones must match. */
-export class KpiQueryDto {
+export class KpiQueryDto extends UnitQuery {
   /** Statistics office code of the area (province 2 digits, district 3, commune 5). */
   @ApiPropertyOptional({ example: '37' })
   @IsOptional()
@@ -26,6 +52,12 @@ export class KpiQueryDto {
   @IsOptional()
   @IsIn(Object.keys(KPIS), { message: KPI_MESSAGE })
   kpi?: string;
+
+  /** Only areas of this level (a national view: `province`, with `areaSet=2025`). */
+  @ApiPropertyOptional({ enum: ['province', 'district', 'commune'] })
+  @IsOptional()
+  @IsIn(['province', 'district', 'commune'])
+  level?: 'province' | 'district' | 'commune';
 
   /** `json` (default) or `csv`. */
   @ApiPropertyOptional({ enum: ['json', 'csv'] })
@@ -46,8 +78,8 @@ export class KpiQueryDto {
   after?: string;
 }
 
-/** `GET /v1/kpis/series`: one KPI of one area over time. */
-export class KpiSeriesQueryDto {
+/** `GET /v1/kpis/series`: one KPI of one unit over time. */
+export class KpiSeriesQueryDto extends UnitQuery {
   @ApiProperty({ enum: Object.keys(KPIS) })
   @IsIn(Object.keys(KPIS), { message: KPI_MESSAGE })
   kpi!: string;

@@ -8,8 +8,14 @@ export const KPI_LIMIT = 10_000;
 
 export interface KpiFilter {
   readonly area?: string;
+  /** The boundary set of `area` (of every key, without an area). */
+  readonly areaSet?: '2008' | '2025';
+  /** Re-based history (view `kpi_rebased_value`) instead of the published figures. */
+  readonly rebased?: boolean;
   readonly period?: string;
   readonly kpi?: string;
+  /** Only areas of this level (by the length of their code: 2, 3 or 5 digits). */
+  readonly level?: 'province' | 'district' | 'commune';
   readonly fromYear?: number;
   readonly toYear?: number;
   /** Only keys after this one, in the order of the answer (area, period, kpi): a page's cursor. */
@@ -56,8 +62,11 @@ export class KpiReadService {
       where.push(sql.replace('?', `$${args.length}`));
     };
     if (filter.area !== undefined) add('v.area = ?', filter.area);
+    if (filter.areaSet !== undefined) add('v.bs = ?', filter.areaSet);
     if (filter.period !== undefined) add('v.period = ?', filter.period);
     if (filter.kpi !== undefined) add('v.kpi = ?', filter.kpi);
+    if (filter.level !== undefined)
+      add('length(v.area) = ?', { province: 2, district: 3, commune: 5 }[filter.level]);
     if (filter.fromYear !== undefined) add('v.year >= ?', filter.fromYear);
     if (filter.toYear !== undefined) add('v.year <= ?', filter.toYear);
     if (filter.scope !== undefined) {
@@ -70,18 +79,24 @@ export class KpiReadService {
       const n = args.length;
       where.push(`(v.area, v.period, v.kpi) > ($${n - 2}, $${n - 1}, $${n})`);
     }
-    const events = (await this.kpis.currentEvents(this.ds, where.join(' AND '), args, limit)).map(
-      (p) => JSON.parse(p) as KpiEvent,
-    );
+    const events = (
+      await this.kpis.currentEvents(this.ds, where.join(' AND '), args, limit, {
+        rebased: filter.rebased ?? false,
+      })
+    ).map((p) => JSON.parse(p) as KpiEvent);
     const targets = await this.targets.load(
       this.ds,
       events.map((e) => e.kpi),
       events.map((e) => e.area),
     );
+    // A target belongs to the unit it was set for: (areaSet, area).
     return events.map((e) =>
       withTarget(
         e,
-        applicableTarget(targets, { ...e, bs: boundarySetOf(mustParsePeriod(e.period)) }),
+        applicableTarget(targets, {
+          ...e,
+          bs: e.areaSet ?? boundarySetOf(mustParsePeriod(e.period)),
+        }),
       ),
     );
   }

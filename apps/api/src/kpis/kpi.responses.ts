@@ -30,11 +30,31 @@ export class AttainmentView {
   @ApiProperty({ type: Boolean, nullable: true }) met!: boolean | null;
 }
 
+export class AreaRefView {
+  @ApiProperty({ enum: ['2008', '2025'] }) areaSet!: string;
+  @ApiProperty({ example: '35' }) area!: string;
+}
+
 export class KpiEventView {
   @ApiProperty({ example: 'lgsp.kpi.v1' }) schema!: string;
   @ApiProperty({ format: 'uuid' }) eventId!: string;
   @ApiProperty({ example: 'MBB_SUB_P100' }) kpi!: string;
   @ApiProperty({ example: '37' }) area!: string;
+  @ApiProperty({
+    enum: ['2008', '2025'],
+    description: 'the boundary set area is a code of: (areaSet, area) names one unit',
+  })
+  areaSet!: string;
+  @ApiPropertyOptional({
+    enum: ['rebased-2025'],
+    description: 're-based history only: the figure over the 2025 boundaries',
+  })
+  basis?: string;
+  @ApiPropertyOptional({
+    type: [AreaRefView],
+    description: 're-based history only: the old units it is computed over',
+  })
+  rebasedFrom?: AreaRefView[];
   @ApiProperty({ example: 'Ninh Bình' }) areaName!: string;
   @ApiProperty({ example: '2023-H1' }) period!: string;
   @ApiProperty({ type: Number, nullable: true }) value!: number | null;
@@ -66,6 +86,14 @@ export class KpiPage {
 export class KpiSeries {
   @ApiProperty() kpi!: string;
   @ApiProperty() area!: string;
+  @ApiProperty({
+    enum: ['2008', '2025'],
+    description: 'the one unit of the series: without areaSet asked, the unit the code names today',
+  })
+  areaSet!: string;
+  @ApiProperty() areaName!: string;
+  @ApiProperty({ enum: ['published', 'rebased'] }) basis!: string;
+  @ApiProperty({ description: 'what the series is of, in words' }) note!: string;
   @ApiProperty() count!: number;
   @ApiProperty({ type: [KpiEventView], description: 'oldest first' }) items!: KpiEventView[];
 }

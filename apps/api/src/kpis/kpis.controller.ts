@@ -1,7 +1,16 @@
 import { ADMIN_UNITS } from '@app/service';
-import { BadRequestException, Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  Inject,
+  NotFoundException,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { type AdminUnits, mustParsePeriod, monthSpan } from '@app/catalogue';
+import { type AdminUnits, type BoundarySet, mustParsePeriod, monthSpan } from '@app/catalogue';
 import type { KpiEvent } from '@app/contract';
 import { toCsv } from '../common/csv.js';
 import { KpiQueryDto, KpiSeriesQueryDto } from './kpi-query.dto.js';
@@ -17,6 +26,7 @@ interface HeaderSink {
 const CSV_HEADER = [
   'kpi',
   'area',
+  'areaSet',
   'areaName',
   'period',
   'value',
@@ -34,6 +44,7 @@ const CSV_HEADER = [
   'attainment',
   'met',
   'plan',
+  'basis',
 ];
 
 function csv(res: HeaderSink, name: string, items: readonly KpiEvent[]): string {
@@ -44,6 +55,7 @@ function csv(res: HeaderSink, name: string, items: readonly KpiEvent[]): string 
     items.map((e) => [
       e.kpi,
       e.area,
+      e.areaSet,
       e.areaName,
       e.period,
       e.value,
@@ -61,6 +73,7 @@ function csv(res: HeaderSink, name: string, items: readonly KpiEvent[]): string 
       e.target?.ratio,
       e.target?.met,
       e.target ? `${e.target.issuingBody} ${e.target.documentNumber}` : undefined,
+      e.basis ?? 'published',
     ]),
   );
 }
@@ -95,8 +108,11 @@ export class KpisController {
     const found = await this.kpis.find(
       {
         ...(q.area ? { area: q.area } : {}),
+        ...(q.areaSet ? { areaSet: q.areaSet } : {}),
+        ...(q.basis === 'rebased' ? { rebased: true } : {}),
         ...(q.period ? { period: q.period } : {}),
         ...(q.kpi ? { kpi: q.kpi } : {}),
+        ...(q.level ? { level: q.level } : {}),
         ...(after ? { after } : {}),
         ...(scope ? { scope } : {}),
       },
@@ -113,30 +129,71 @@ export class KpisController {
   }
 
   @Get('series')
-  @ApiOperation({ summary: "One KPI's time series for an area, oldest first" })
+  @ApiOperation({
+    summary: "One KPI's time series for a unit, oldest first",
+    description:
+      "A series never mixes units: without areaSet it is the unit the code names today (the 2025 lists, else the 2008 ones), and the answer says which. basis=rebased (2025 provinces): the periods before the reform re-based over today's boundaries, the later ones as published.",
+  })
   @ApiOkResponse({ type: KpiSeries })
   async series(
     @Query() q: KpiSeriesQueryDto,
     @Res({ passthrough: true }) res: HeaderSink,
     @Req() req: RequestWithPrincipal,
   ) {
-    const scope = readScope(this.units, req);
-    if (scope && !scope.has('2008', q.area)) mustCover(scope, '2025', q.area);
-    const items = (
-      await this.kpis.find({
-        kpi: q.kpi,
-        area: q.area,
-        ...(q.from ? { fromYear: Number(q.from) } : {}),
-        ...(q.to ? { toYear: Number(q.to) } : {}),
-      })
-    )
+    const areaSet: BoundarySet = q.areaSet ?? (this.units.get('2025', q.area) ? '2025' : '2008');
+    const unit = this.units.get(areaSet, q.area);
+    if (!unit)
+      throw new NotFoundException(
+        `area ${q.area} is not a unit of the ${areaSet} lists${q.areaSet ? '' : ' or the 2008 ones'}: see GET /v1/catalogue/areas`,
+      );
+    const rebased = q.basis === 'rebased';
+    if (rebased && (areaSet !== '2025' || unit.level !== 'province'))
+      throw new BadRequestException(
+        `re-based history is kept for the 34 provinces of the 2025 lists; area ${q.area} of the ${areaSet} lists is not one (ask with basis=published)`,
+      );
+    mustCover(readScope(this.units, req), areaSet, q.area);
+    const filter = {
+      kpi: q.kpi,
+      area: q.area,
+      ...(q.from ? { fromYear: Number(q.from) } : {}),
+      ...(q.to ? { toYear: Number(q.to) } : {}),
+    };
+    const items = [
+      ...(rebased ? await this.kpis.find({ ...filter, rebased }) : []),
+      ...(await this.kpis.find({ ...filter, areaSet })),
+    ]
       .filter((e) => !q.granularity || mustParsePeriod(e.period).kind === q.granularity)
-      .filter((e) => !scope || scope.covers(e))
       .sort((a, b) => periodOrder(a.period) - periodOrder(b.period));
+    const basis = rebased ? 'rebased' : 'published';
     return q.format === 'csv'
-      ? csv(res, `${q.kpi}-${q.area}`, items)
-      : { kpi: q.kpi, area: q.area, count: items.length, items };
+      ? csv(res, `${q.kpi}-${areaSet}-${q.area}`, items)
+      : {
+          kpi: q.kpi,
+          area: q.area,
+          areaSet,
+          areaName: unit.name,
+          basis,
+          note: seriesNote(areaSet, q.area, unit.name, q.areaSet === undefined, rebased),
+          count: items.length,
+          items,
+        };
   }
+}
+
+/** What a series is of: one unit, said plainly (a chart of two units shows a fall that never was). */
+function seriesNote(
+  areaSet: BoundarySet,
+  area: string,
+  name: string,
+  implied: boolean,
+  rebased: boolean,
+): string {
+  const unit = `${name} (${area}) of the ${areaSet} lists`;
+  if (areaSet === '2008')
+    return `${unit}: its figures up to the 2025-07-01 reform${implied ? '; the code names no unit of the 2025 lists' : ''}`;
+  if (rebased)
+    return `${unit}: periods before the 2025-07-01 reform re-based over its boundaries (basis rebased-2025), later ones as published`;
+  return `${unit}: its figures from the 2025-07-01 reform on${implied ? ' (the unit the code names today; areaSet=2008 for the unit it named before)' : ''}; basis=rebased adds its history before the reform`;
 }
 
 /** Oldest first; within a start month, the longer period first. */

@@ -32,6 +32,12 @@ export class TargetsQueryDto {
   @Matches(/^\d{2}(\d|\d{3})?$/)
   area?: string;
 
+  /** The boundary set of `area`: a target belongs to the unit it was set for. */
+  @ApiPropertyOptional({ enum: ['2008', '2025'] })
+  @IsOptional()
+  @IsIn(['2008', '2025'])
+  areaSet?: '2008' | '2025';
+
   @ApiPropertyOptional({ enum: Object.keys(KPIS) })
   @IsOptional()
   @IsIn(Object.keys(KPIS))
