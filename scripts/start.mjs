@@ -9,7 +9,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
-import { DEMO_TABLE, demoFeeds } from './demo/demo-feeds.mjs';
+import { DEMO_TABLE, REBASED_DEMO, demoFeeds } from './demo/demo-feeds.mjs';
 import { loadPlans, SEED_PLANS } from './hub.mjs';
 import {
   fetchKafka,
@@ -202,10 +202,11 @@ async function main() {
       ? `\nAll ${rows.length} figures recomputed from their inputs match the golden values.`
       : `\n${bad.length} figure(s) differ from the golden values: see the table.`,
   );
+  await printRebased(api, adminToken);
   say(`\nThe API serves on ${api}:`);
   say(`  curl '${api}/v1/kpis?area=37&period=2023-H1'`);
   say(
-    `  curl '${api}/v1/kpis/series?kpi=MBB_SUB_P100&area=37'   curl '${api}/v1/kpi-changes?after=0'`,
+    `  curl '${api}/v1/kpis/series?kpi=MBB_SUB_P100&area=37&areaSet=2025&basis=rebased'   curl '${api}/v1/kpi-changes?after=0'`,
   );
   say(
     `  ${api}/docs (OpenAPI)   curl '${api}/health'   (ingest :3001/health, aggregator :3002/health, relay :3003/health)`,
@@ -268,6 +269,42 @@ async function sendAsEachSource(brokers, feeds) {
     });
     await producer.disconnect();
   }
+}
+
+/**
+ * One re-based figure next to its old units: today's Ninh Bình over 2023-H1 (contract v1.1,
+ * lgsp.kpi.rebased.v1), and the three old provinces it sums.
+ */
+async function printRebased(api, token) {
+  const { kpi, area, period, from } = REBASED_DEMO;
+  const get = (q) =>
+    fetch(`${api}/v1/kpis?kpi=${kpi}&period=${period}&${q}`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+      .then((r) => r.json())
+      .then((r) => r.items?.[0])
+      .catch(() => undefined);
+  const deadline = Date.now() + 30_000;
+  let rebased;
+  while (!(rebased = await get(`area=${area}&basis=rebased`)) && Date.now() < deadline)
+    await sleep(500);
+  const olds = await Promise.all(from.map((a) => get(`area=${a}&areaSet=2008`)));
+  const n = (v) => (v === null || v === undefined ? '—' : Math.round(v).toLocaleString('en'));
+  const v = (e) => (e?.value === null || e?.value === undefined ? '—' : e.value.toFixed(2));
+  say(`\nAcross the 2025 reorganisation: ${kpi}, ${period} (35 and 36 are illustrative figures)`);
+  const line = (name, unit, e) =>
+    say(
+      `  ${name.padEnd(10)} ${unit.padEnd(26)} ${v(e).padStart(6)}   ${n(e?.numerator).padStart(9)} / ${n(e?.denominator)}`,
+    );
+  for (const [i, e] of olds.entries()) line(e?.areaName ?? '?', `old, 2008 lists, ${from[i]}`, e);
+  if (rebased) {
+    line(rebased.areaName, `2025 lists, ${area}, re-based`, rebased);
+    const average = olds.reduce((s, e) => s + (e?.value ?? 0), 0) / olds.length;
+    say(
+      `  (the old provinces summed, the ratio recomputed: not ${average.toFixed(2)}, their average)`,
+    );
+  } else say('  the re-based figure has not arrived yet: see GET /v1/kpis?basis=rebased');
+  say(`  ${api}/dashboard?area=37 shows today's Ninh Bình across the reform`);
 }
 
 async function waitForTable(api, token) {

@@ -151,9 +151,43 @@ function ninhThuan() {
   ];
 }
 
-export function demoFeeds() {
-  return [...ninhBinh(), ...dienBien(), ...ninhThuan()];
+/**
+ * Hà Nam (35) and Nam Định (36), 2023-H1: ILLUSTRATIVE figures, not from the seeds (none
+ * covers them). With old Ninh Bình they formed today's Ninh Bình on 2025-07-01, whose
+ * re-based history `npm start` shows beside its old units.
+ */
+export const REFORM_NEIGHBOURS = { 35: [878_000, 610_000], 36: [1_887_000, 1_290_000] };
+function reformNeighbours() {
+  const entries = Object.entries(REFORM_NEIGHBOURS);
+  const mbb = entries.map(([, [, subscriptions]]) => split(subscriptions));
+  return [
+    agencyFeed(
+      'gso',
+      'reform',
+      '2023',
+      '2024-03-01T09:00:00+07:00',
+      entries.map(([area, [population]]) => ({ area, measure: 'population', value: population })),
+    ),
+    ...operatorFeeds('reform', '2023-06', '2023-07-05T08:00:00+07:00', 'actual', (i) =>
+      entries.map(([area], a) => ({ area, measure: 'mbb_subscriptions', value: mbb[a][i] })),
+    ),
+  ];
 }
+
+export function demoFeeds() {
+  return [...ninhBinh(), ...dienBien(), ...ninhThuan(), ...reformNeighbours()];
+}
+
+/**
+ * What `npm start` shows of the 2025 reorganisation: today's Ninh Bình (2025 lists) re-based
+ * over 2023-H1, beside the three old provinces it was formed from.
+ */
+export const REBASED_DEMO = {
+  kpi: 'MBB_SUB_P100',
+  area: '37',
+  period: '2023-H1',
+  from: ['35', '36', '37'],
+};
 
 /**
  * The table `npm start` prints: each row a KPI the seeds publish, with the published figure
