@@ -91,7 +91,7 @@ console.log(
   for await (const page of new KpiStore().publishedPages(
     q,
     '2008',
-    layout.u2008.codes.filter((_, i) => i !== layout.virtual2008),
+    layout.u2008.codes.filter((_, i) => layout.u2008.level[i] !== 3), // not the virtual nodes
   ))
     keys.push(...page);
   await q.commitTransaction();

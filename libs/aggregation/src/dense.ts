@@ -64,9 +64,9 @@ export interface RefPick {
  */
 export interface RefWalk {
   readonly picks: RefPick[];
-  /** Across the reform: the 2008 provinces the unit was formed from, in code order. */
+  /** Across the reform: the 2008 units the unit was formed from, in code order. */
   oldUnits: readonly string[] | undefined;
-  /** Across the reform: the old provinces with no value (the walk then has no picks). */
+  /** Across the reform: the old units with no value (the walk then has no picks). */
   readonly lacking: string[];
 }
 
@@ -128,14 +128,16 @@ export class Resolutions {
     w.oldUnits = undefined;
     w.lacking.length = 0;
     const g = this.state.layout;
-    if (bs === '2008' && u === g.virtual2008) return this.oldUnitsFrom(m, year, s, 0);
+    if (bs === '2008' && g.u2008.level[u] === LEVEL.virtual)
+      return this.oldUnitsFrom(m, year, s, 0, u);
     const slots = ANCESTOR_SLOTS[s]!;
     const n = slots.length + Math.max(0, year - this.state.minYear[m]!);
     for (let i = 0; i < n; i++) {
       const y = i < slots.length ? year : year - (i - slots.length + 1);
       const c = i < slots.length ? slots[i]! : YEAR_SLOT;
       if (slotBoundarySet(y, c) !== bs) {
-        if (bs === '2025' && u === g.province2025) return this.oldUnitsFrom(m, year, s, i);
+        if (bs === '2025' && u === g.province2025)
+          return this.oldUnitsFrom(m, year, s, i, g.virtual2008);
         continue;
       }
       const d = this.mergedDense(m, y, c);
@@ -147,11 +149,13 @@ export class Resolutions {
     return w;
   }
 
-  /** Each old province's latest value, from the walk's i0-th period on (see `reference`). */
-  private oldUnitsFrom(m: number, year: number, s: number, i0: number): RefWalk {
+  /**
+   * Each old unit's latest value (the children of virtual node v: old provinces, or the old
+   * communes of a 2025 commune), from the walk's i0-th period on (see `reference`).
+   */
+  private oldUnitsFrom(m: number, year: number, s: number, i0: number, v: number): RefWalk {
     const w = this.walk;
     const units = this.state.layout.u2008;
-    const v = this.state.layout.virtual2008;
     const slots = ANCESTOR_SLOTS[s]!;
     const n = slots.length + Math.max(0, year - this.state.minYear[m]!);
     const olds: string[] = [];

@@ -346,4 +346,66 @@ describe('the incremental engine, held to the reference arithmetic', () => {
     for (const f of feeds) reloaded.apply({ ...f, feedId: `z${f.feedId}` }, true);
     expect(flush(reloaded, new Map([...published]))).toEqual([]);
   });
+
+  it('re-bases a 2025 commune formed from whole old communes, and not one that took part of a split one', () => {
+    const communes = units.all('2025').filter((u) => u.level === 'commune' && u.province === GROUP);
+    const exact = communes.find((u) => {
+      const o = units.communeOrigin(u.code)!;
+      return o.split.length === 0 && o.from.length >= 2;
+    })!;
+    const split = communes.find((u) => units.communeOrigin(u.code)!.split.length > 0)!;
+    const olds = [exact, split].flatMap((u) => units.communeOrigin(u.code)!.from);
+    const feeds: Feed[] = [
+      {
+        source: 'viettel',
+        feedId: 'c-1',
+        sentAt: '2024-07-05T00:00:00.000Z',
+        period: '2024-06',
+        status: 'actual',
+        observations: olds.map((area, i) => ({
+          area,
+          measure: 'mbb_subscriptions',
+          value: 100 + i,
+        })),
+      },
+      {
+        source: 'gso',
+        feedId: 'c-2',
+        sentAt: '2024-07-05T00:00:00.000Z',
+        period: '2024',
+        status: 'actual',
+        observations: olds.map((area) => ({ area, measure: 'population', value: 1_000 })),
+      },
+    ];
+    const state = new GroupState(layouts.get(GROUP));
+    const reference = new Reference();
+    for (const f of feeds) {
+      state.apply(f, true);
+      reference.apply(f);
+    }
+    const published = new Map<string, KpiChange>();
+    flush(state, published);
+    const set = reference.set();
+    for (const u of [exact, split]) {
+      const key: KpiKey = { kpi: 'MBB_SUB_P100', bs: '2025', area: u.code, period: '2024-06' };
+      const got = published.get(keyName(key))!;
+      expect(comparable(got.computation, true)).toEqual(
+        comparable(computeKpi(key, set, ctx), true),
+      );
+      expect(got.rebasedFrom).toEqual(units.communeOrigin(u.code)!.from);
+    }
+    const exactFrom = units.communeOrigin(exact.code)!.from;
+    const e = published.get(
+      keyName({ kpi: 'MBB_SUB_P100', bs: '2025', area: exact.code, period: '2024-06' }),
+    )!;
+    expect(e.computation.denominator).toBe(1_000 * exactFrom.length);
+    expect(e.computation.value).not.toBeNull();
+    const s = published.get(
+      keyName({ kpi: 'MBB_SUB_P100', bs: '2025', area: split.code, period: '2024-06' }),
+    )!;
+    expect(s.computation.value).toBeNull();
+    expect(s.computation.note).toMatch(
+      /^not re-based: formed in part from split commune\(s\) \d{5} /,
+    );
+  });
 });

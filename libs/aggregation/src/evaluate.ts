@@ -24,7 +24,7 @@ import { HOW_NONE, Resolutions } from './dense.js';
 import { type GroupState, KPI_CODES, MEASURE_DEFS, MEASURE_INDEX } from './group-state.js';
 import { bsIndex, LEVEL, type UnitLayout, unitsOf } from './layout.js';
 import { Lineage } from './lineage.js';
-import { kpiNote } from './notes.js';
+import { kpiNote, splitNote } from './notes.js';
 import { SLOTS, YEAR_TO_DATE_SLOTS, periodCode, slotBoundarySet } from './slots.js';
 
 interface OperandResult {
@@ -185,20 +185,27 @@ export class GroupFlush {
     const den = def.denominator
       ? this.operand(def.denominator, year, bs, u, s, this.denR)
       : undefined;
-    const numerator = num.amount ?? null;
-    const denominator = den ? (den.amount ?? null) : null;
-    const hasData = numerator !== null;
-
     const st = this.state;
+    const g = st.layout;
+    // A virtual node's keys are a 2025 unit's re-based history; one formed in part from a
+    // split old commune has none: its figures are null, and the note names the split commune.
+    const rebased = units.level[u] === LEVEL.virtual ? g.rebased.get(u)! : undefined;
+    const split = rebased !== undefined && rebased.split.length > 0;
+    const hasData = num.amount !== undefined;
+    if (split) {
+      num.contributors.length = 0;
+      if (den) den.contributors.length = 0;
+    }
+    const numerator = split ? null : (num.amount ?? null);
+    const denominator = den && !split ? (den.amount ?? null) : null;
+
     const pub = st.kpiBlock(year, bs, k);
     const idx = u * SLOTS + s;
     const prevRevision = pub ? pub.revision[idx]! : 0;
     if (prevRevision === 0 && !hasData) return undefined;
 
-    const g = st.layout;
-    const rebased = units.level[u] === LEVEL.virtual;
-    const area = rebased ? g.code : units.codes[u]!;
-    const exp = this.expectation(k, def, rebased ? g.oldProvinces : [units.provinceCode[u]!]);
+    const area = rebased ? rebased.code : units.codes[u]!;
+    const exp = this.expectation(k, def, rebased ? rebased.provinces : [units.provinceCode[u]!]);
     const value = valueOf(def, numerator, denominator);
     const complete =
       value !== null &&
@@ -232,7 +239,16 @@ export class GroupFlush {
     this.changes++;
 
     const period = periodCode(year, s);
-    const note = kpiNote(def, area, period, rebased, numerator, den && { ...den, denominator });
+    const note = split
+      ? splitNote(rebased.split)
+      : kpiNote(
+          def,
+          area,
+          period,
+          rebased !== undefined,
+          numerator,
+          den && { ...den, denominator },
+        );
     const flow =
       !def.denominator && MEASURE_DEFS[MEASURE_INDEX.get(def.numerator.measure)!]!.time === 'flow';
     let yearToDate: number | null | undefined;
@@ -256,8 +272,8 @@ export class GroupFlush {
       kpi: code,
       bs: rebased ? '2025' : bs,
       area,
-      level: rebased ? LEVEL.province : units.level[u]!,
-      ...(rebased ? { rebasedFrom: g.oldProvinces } : {}),
+      level: rebased ? rebased.level : units.level[u]!,
+      ...(rebased ? { rebasedFrom: rebased.from } : {}),
       period,
       year,
       revision,

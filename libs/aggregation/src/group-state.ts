@@ -468,8 +468,14 @@ export class GroupState {
     if (keyBs === bs) {
       const words = this.dirtyWords(year, bs, true);
       for (let u = unit; u >= 0; u = units.parent[u]!) words[u * SLOTS + slot]! |= mask;
-      // Every old province is read by its 2025 province's re-based history.
-      if (bs === '2008') words[this.layout.virtual2008 * SLOTS + slot]! |= mask;
+      // Re-based history: every old province is read by its 2025 province's, every old
+      // commune by those of the 2025 communes it went into.
+      if (bs === '2008') {
+        words[this.layout.virtual2008 * SLOTS + slot]! |= mask;
+        const into = this.layout.rebasedInto;
+        for (let u = unit; u >= 0; u = units.parent[u]!)
+          for (const v of into.get(u) ?? []) words[v * SLOTS + slot]! |= mask;
+      }
       // A 2008 province is read by the 2025 province whenever a 2025-era key reads 2008 data.
       return;
     }
@@ -513,9 +519,7 @@ export class GroupState {
       // Re-based history is kept at the virtual node (layout.ts) of the 2008 lists.
       const bs = r.rebased ? '2008' : r.bs;
       const unit = r.rebased
-        ? r.area === this.layout.code
-          ? this.layout.virtual2008
-          : undefined
+        ? this.layout.u2008.indexOf.get(`=${r.area}`)
         : unitsOf(this.layout, r.bs).indexOf.get(r.area);
       if (kpi < 0 || unit === undefined) continue;
       const b = this.kpiBlock(p.year, bs, kpi, true);

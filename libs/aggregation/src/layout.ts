@@ -40,6 +40,13 @@ export interface GroupLayout {
   readonly province2025: number;
   /** The 2008 provinces that went into it, in code order. */
   readonly oldProvinces: readonly string[];
+  /**
+   * The virtual nodes of `u2008` by index: the province (`virtual2008`) and each 2025 commune,
+   * whose keys are the re-based history (contract v1.1).
+   */
+  readonly rebased: ReadonlyMap<number, RebasedUnit>;
+  /** A 2008 commune's index -> the virtual nodes of the 2025 communes it went into. */
+  readonly rebasedInto: ReadonlyMap<number, readonly number[]>;
 }
 
 export const unitsOf = (g: GroupLayout, bs: BoundarySet): UnitLayout =>
@@ -53,6 +60,22 @@ interface RawUnit {
   readonly level: number;
   readonly parent?: string;
   readonly province: string;
+  /** Virtual nodes it also rolls up into (a 2008 commune: the 2025 communes it went into). */
+  readonly also?: readonly string[];
+}
+
+/** A virtual node of the 2008 lists: a 2025 unit seen from periods before the reform. */
+export interface RebasedUnit {
+  /** Its code in the 2025 lists. */
+  readonly code: string;
+  /** LEVEL.province or LEVEL.commune. */
+  readonly level: number;
+  /** The 2008 units it is formed from (its children), in code order. */
+  readonly from: readonly string[];
+  /** Old communes that went into it only in part: it has no re-based figures (see AdminUnits). */
+  readonly split: readonly string[];
+  /** The 2008 provinces of `from` (whose sources are expected). */
+  readonly provinces: readonly string[];
 }
 
 function build(bs: BoundarySet, raw: RawUnit[]): UnitLayout {
@@ -61,25 +84,27 @@ function build(bs: BoundarySet, raw: RawUnit[]): UnitLayout {
   const n = sorted.length;
   const level = new Uint8Array(n);
   const parent = new Int32Array(n).fill(-1);
-  const counts = new Int32Array(n + 1);
-  const rollupParent = new Int32Array(n).fill(-1);
+  // Roll-up edges (child, parent): the enclosing unit, and any virtual node it also feeds.
+  const edges: [number, number][] = [];
   sorted.forEach((u, i) => {
     level[i] = u.level;
     const p = u.parent !== undefined ? indexOf.get(u.parent) : undefined;
     if (p !== undefined) {
-      rollupParent[i] = p;
+      edges.push([i, p]);
       if (u.level !== LEVEL.province) parent[i] = p;
     }
-    if (p !== undefined) counts[p + 1]!++;
+    for (const a of u.also ?? []) {
+      const v = indexOf.get(a);
+      if (v !== undefined) edges.push([i, v]);
+    }
   });
+  const counts = new Int32Array(n + 1);
+  for (const [, p] of edges) counts[p + 1]!++;
   for (let i = 0; i < n; i++) counts[i + 1]! += counts[i]!;
   const childStart = counts.slice();
   const fill = counts.slice(0, n);
   const childList = new Int32Array(counts[n]!);
-  for (let i = 0; i < n; i++) {
-    const p = rollupParent[i]!;
-    if (p >= 0) childList[fill[p]!++] = i;
-  }
+  for (const [c, p] of edges) childList[fill[p]!++] = c;
   return {
     bs,
     size: n,
@@ -92,6 +117,9 @@ function build(bs: BoundarySet, raw: RawUnit[]): UnitLayout {
     indexOf,
   };
 }
+
+/** The code of a 2025 unit's virtual node in the 2008 lists. */
+const virtualCode = (code: string): string => `=${code}`;
 
 /** Every group of the admin-unit lists, built once; `groupOf` places a unit in its group. */
 export class GroupLayouts {
@@ -112,34 +140,84 @@ export class GroupLayouts {
         ...(u.parent !== undefined ? { parent: u.parent } : {}),
         province: u.province,
       });
+    // Each 2025 commune formed from old communes, and the old communes that went into it.
+    const into = new Map<string, string[]>();
+    const virtualCommunes = new Map<string, RawUnit[]>();
+    for (const u of units.all('2025')) {
+      const origin = u.level === 'commune' ? units.communeOrigin(u.code) : undefined;
+      if (!origin) continue;
+      push(virtualCommunes, u.province, {
+        code: virtualCode(u.code),
+        level: LEVEL.virtual,
+        province: u.province,
+      });
+      for (const old of origin.from) {
+        const list = into.get(old);
+        if (list) list.push(virtualCode(u.code));
+        else into.set(old, [virtualCode(u.code)]);
+      }
+    }
     for (const u of units.all('2008')) {
       const g = units.newProvinceOf(u.province);
       if (g === undefined)
         throw new Error(`2008 province ${u.province} has no 2025 successor in the crosswalk`);
+      const also = u.level === 'commune' ? into.get(u.code) : undefined;
       push(raw2008, g, {
         code: u.code,
         level: LEVEL_OF[u.level],
         // Old provinces roll up into the virtual node of their 2025 province.
-        parent: u.parent ?? `=${g}`,
+        parent: u.parent ?? virtualCode(g),
         province: u.province,
+        ...(also ? { also } : {}),
       });
     }
     for (const [g, list] of raw2025) {
       const old = raw2008.get(g) ?? [];
-      const u2008 = build('2008', [...old, { code: `=${g}`, level: LEVEL.virtual, province: g }]);
+      const u2008 = build('2008', [
+        ...old,
+        { code: virtualCode(g), level: LEVEL.virtual, province: g },
+        ...(virtualCommunes.get(g) ?? []),
+      ]);
       const u2025 = build('2025', list);
-      const virtual2008 = u2008.indexOf.get(`=${g}`)!;
-      const olds = u2008.childList.slice(
-        u2008.childStart[virtual2008],
-        u2008.childStart[virtual2008 + 1],
-      );
+      const virtual2008 = u2008.indexOf.get(virtualCode(g))!;
+      const childrenOf = (v: number): string[] =>
+        Array.from(
+          u2008.childList.slice(u2008.childStart[v], u2008.childStart[v + 1]),
+          (i) => u2008.codes[i]!,
+        ).sort();
+      const rebased = new Map<number, RebasedUnit>();
+      const rebasedInto = new Map<number, number[]>();
+      for (let v = 0; v < u2008.size; v++) {
+        if (u2008.level[v] !== LEVEL.virtual) continue;
+        const code = u2008.codes[v]!.slice(1);
+        const province = v === virtual2008;
+        const from = childrenOf(v);
+        rebased.set(v, {
+          code,
+          level: province ? LEVEL.province : LEVEL.commune,
+          from,
+          split: province ? [] : (units.communeOrigin(code)?.split ?? []),
+          provinces: province
+            ? from
+            : [...new Set(from.map((c) => u2008.provinceCode[u2008.indexOf.get(c)!]!))].sort(),
+        });
+        if (!province)
+          for (let c = u2008.childStart[v]!; c < u2008.childStart[v + 1]!; c++) {
+            const old = u2008.childList[c]!;
+            const list = rebasedInto.get(old);
+            if (list) list.push(v);
+            else rebasedInto.set(old, [v]);
+          }
+      }
       this.groups.set(g, {
         code: g,
         u2008,
         u2025,
         virtual2008,
         province2025: u2025.indexOf.get(g)!,
-        oldProvinces: Array.from(olds, (i) => u2008.codes[i]!),
+        oldProvinces: rebased.get(virtual2008)!.from,
+        rebased,
+        rebasedInto,
       });
     }
   }

@@ -34,3 +34,7 @@ export function kpiNote(
   if (den.stale) return `denominator ${measure} taken from ${den.fromPeriod}`;
   return undefined;
 }
+
+/** A 2025 commune formed in part from split old communes: no re-based figures (contract v1.1). */
+export const splitNote = (split: readonly string[]): string =>
+  `not re-based: formed in part from split commune(s) ${split.join('; ')}`;

@@ -378,8 +378,12 @@ describe('affectedKeys', () => {
   it('names every enclosing area and period of a commune-month for the KPIs reading the measure', () => {
     const keys = affectedKeys({ measure: 'bts_sites', area: '14386', period: '2024-06' }, units);
     const names = keys.map((k) => `${k.kpi}|${k.bs}:${k.area}|${k.period}`);
-    // commune, district, old province, and new Ninh Bình's re-based history; four periods
-    expect(names).toHaveLength(4 * 4);
+    // commune, district, old province, and the re-based history of new Ninh Bình and of the
+    // 2025 commune(s) the commune went into; four periods
+    const into = units.newCommunesOf('14386');
+    expect(into.length).toBeGreaterThan(0);
+    expect(names).toHaveLength((4 + into.length) * 4);
+    expect(names).toContain(`BTS_SITE_SHARE|2025:${into[0]}|2024-06`);
     expect(names).toContain('BTS_SITE_SHARE|2008:14386|2024-06');
     expect(names).toContain('BTS_SITE_SHARE|2008:37|2024');
     expect(names).toContain('BTS_SITE_SHARE|2025:37|2024');

@@ -37,7 +37,7 @@ import {
   mustParsePeriod,
   selfAndAncestors,
 } from '@app/catalogue';
-import { kpiNote } from './notes.js';
+import { kpiNote, splitNote } from './notes.js';
 
 type Amount = number | ReadonlySet<string>;
 
@@ -75,7 +75,10 @@ class SeriesIndex {
 
   private link(node: AreaKey): void {
     const [bs, code] = splitKey(node);
-    for (const parent of this.units.parentsForRollup(bs, code)) {
+    // An old commune also rolls up into the 2025 communes it went into (re-based history).
+    const rebased =
+      bs === '2008' ? this.units.newCommunesOf(code).map((c) => areaKey('2025', c)) : [];
+    for (const parent of [...this.units.parentsForRollup(bs, code), ...rebased]) {
       const kids = this.children.get(parent);
       if (kids) {
         kids.add(node);
@@ -145,8 +148,15 @@ function resolveSeries(
 
   function overTime(): Resolved | undefined {
     const kids = childPeriods(p);
+    // Only a province's year 2025 reads its first half over the old units: a 2025 commune's
+    // reads its second half alone (its re-based history is its own keys).
+    const [nodeBs, code] = splitKey(node);
+    const skip = (c: Period): boolean =>
+      nodeBs === '2025' && code.length === 5 && boundarySetOf(c) === '2008';
+    const at = (c: Period): Resolved | undefined =>
+      skip(c) ? undefined : resolveSeries(idx, node, c, flow, isSet);
     if (flow) {
-      const parts = kids.map((c) => resolveSeries(idx, node, c, flow, isSet));
+      const parts = kids.map(at);
       const present = parts.filter((r): r is Resolved => r !== undefined);
       return combine(
         present,
@@ -155,7 +165,7 @@ function resolveSeries(
       );
     }
     for (const c of [...kids].reverse()) {
-      const r = resolveSeries(idx, node, c, flow, isSet);
+      const r = at(c);
       if (r) return r;
     }
     return undefined;
@@ -323,8 +333,7 @@ function evaluateOperand(op: Operand, target: KpiKey, set: ObservationSet): Oper
     // A value never crosses into another unit (contract v1.1): a 2025 province read in the
     // 2008 lists (its re-based history, or a fallback past the reform) takes each old
     // province's latest value, and their sum only when every one has one.
-    const olds = (from: number): OperandResult => {
-      const oldUnits = set.units.oldProvincesOf(target.area).sort();
+    const olds = (from: number, oldUnits: readonly string[]): OperandResult => {
       const found: [Resolved, Period][] = [];
       const lacking: string[] = [];
       for (const old of oldUnits) {
@@ -360,11 +369,17 @@ function evaluateOperand(op: Operand, target: KpiKey, set: ObservationSet): Oper
         oldUnits,
       };
     };
-    const province =
-      target.bs === '2025' && set.units.get('2025', target.area)?.level === 'province';
+    // Old units: of a 2025 province always; of a 2025 commune for its re-based history only.
+    const level = target.bs === '2025' ? set.units.get('2025', target.area)?.level : undefined;
+    const oldUnits =
+      level === 'province'
+        ? set.units.oldProvincesOf(target.area).sort()
+        : level === 'commune' && boundarySetOf(p) === '2008'
+          ? set.units.communeOrigin(target.area)?.from
+          : undefined;
     for (const [i, q] of candidates.entries()) {
       if (boundarySetOf(q) !== target.bs) {
-        if (province) return olds(i);
+        if (oldUnits) return olds(i, oldUnits);
         continue;
       }
       const r = referenceAt(idx, node, q);
@@ -412,11 +427,17 @@ export function computeKpi(
   const def: KpiDef | undefined = KPIS[key.kpi];
   if (!def) throw new Error(`unknown KPI ${key.kpi}`);
   const unit = ctx.units.get(key.bs, key.area);
-  // Re-based history (a 2025 province, a period before the reform): the old provinces' sources.
+  // Re-based history (a 2025 unit, a period before the reform): the old units' sources; a
+  // commune formed in part from a split old one has none (its figures are null).
   const rebased = key.bs === '2025' && boundarySetOf(mustParsePeriod(key.period)) === '2008';
-  const provinces = rebased
-    ? ctx.units.oldProvincesOf(key.area)
-    : [unit?.province ?? key.area.slice(0, 2)];
+  const origin =
+    rebased && unit?.level === 'commune' ? ctx.units.communeOrigin(key.area) : undefined;
+  const split = origin !== undefined && origin.split.length > 0;
+  const provinces = !rebased
+    ? [unit?.province ?? key.area.slice(0, 2)]
+    : origin
+      ? [...new Set(origin.from.map((c) => ctx.units.get('2008', c)!.province))].sort()
+      : ctx.units.oldProvincesOf(key.area);
 
   const num = evaluateOperand(def.numerator, key, set);
   const den = def.denominator ? evaluateOperand(def.denominator, key, set) : undefined;
@@ -430,34 +451,37 @@ export function computeKpi(
   for (const [op, r] of operands) {
     const exp = [...new Set(provinces.flatMap((p) => ctx.registry.expectedFor(op.measure, p)))];
     for (const s of exp) expected.add(s);
-    for (const s of r.contributors) reported.add(s);
+    if (!split) for (const s of r.contributors) reported.add(s);
     if (r.amount === undefined || r.stale || r.uncovered.size > 0) complete = false;
     if (exp.some((s) => !r.contributors.has(s))) complete = false;
   }
   const usedObs = operands.flatMap(([, r]) => r.obs);
   if (usedObs.some((o) => o.status !== 'actual')) complete = false;
 
-  const numerator = num.amount ?? null;
-  const denominator = den ? (den.amount ?? null) : null;
+  const hasData = num.amount !== undefined;
+  const numerator = split ? null : (num.amount ?? null);
+  const denominator = den && !split ? (den.amount ?? null) : null;
   let value: number | null = null;
   if (numerator !== null && !def.denominator) value = numerator;
   else if (numerator !== null && denominator !== null && denominator !== 0)
     value = (numerator / denominator) * def.scale;
   if (value === null) complete = false;
-  const note = kpiNote(
-    def,
-    key.area,
-    key.period,
-    rebased,
-    numerator,
-    den && {
-      denominator,
-      stale: den.stale ?? false,
-      fromPeriod: den.fromPeriod,
-      oldUnits: den.oldUnits,
-      lacking: den.lacking?.length ? den.lacking : undefined,
-    },
-  );
+  const note = split
+    ? splitNote(origin.split)
+    : kpiNote(
+        def,
+        key.area,
+        key.period,
+        rebased,
+        numerator,
+        den && {
+          denominator,
+          stale: den.stale ?? false,
+          fromPeriod: den.fromPeriod,
+          oldUnits: den.oldUnits,
+          lacking: den.lacking?.length ? den.lacking : undefined,
+        },
+      );
 
   const inputs = new Map<string, InputRef>();
   for (const o of usedObs) {
@@ -476,8 +500,13 @@ export function computeKpi(
   const flow = !def.denominator && MEASURES[def.numerator.measure]!.time === 'flow';
   let yearToDate: number | null | undefined;
   if (flow) {
-    const parts = yearToDateTiling(mustParsePeriod(key.period)).map(
-      (tile) => evaluateOperand(def.numerator, { ...key, period: tile.code }, set).amount,
+    // A 2025 commune's 2025 to date leaves out January to June (see resolveSeries' overTime).
+    const across = (tile: Period): boolean =>
+      key.bs === '2025' && !rebased && unit?.level === 'commune' && boundarySetOf(tile) === '2008';
+    const parts = yearToDateTiling(mustParsePeriod(key.period)).map((tile) =>
+      across(tile)
+        ? undefined
+        : evaluateOperand(def.numerator, { ...key, period: tile.code }, set).amount,
     );
     yearToDate = parts.some((a) => a !== undefined)
       ? parts.reduce<number>((s, a) => s + (a ?? 0), 0)
@@ -485,7 +514,7 @@ export function computeKpi(
   }
 
   return {
-    hasData: numerator !== null,
+    hasData,
     value,
     numerator,
     denominator,
@@ -550,10 +579,15 @@ export function affectedKeys(
     }
     for (const area of areas)
       for (const k of kpis) out.push({ kpi: k.code, bs: qBs, area, period: q.code });
-    // The 2025 province's re-based history reads every old province.
-    const province = chain.at(-1);
-    const np = province && qBs === '2008' ? units.newProvinceOf(province.code) : undefined;
-    if (np) for (const k of kpis) out.push({ kpi: k.code, bs: '2025', area: np, period: q.code });
+    // Re-based history: the 2025 province reads every old province, a 2025 commune the old
+    // communes that went into it.
+    if (qBs === '2008') {
+      const province = chain.at(-1);
+      const np = province ? units.newProvinceOf(province.code) : undefined;
+      const communes = chain[0]?.level === 'commune' ? units.newCommunesOf(chain[0].code) : [];
+      for (const area of [...(np ? [np] : []), ...communes])
+        for (const k of kpis) out.push({ kpi: k.code, bs: '2025', area, period: q.code });
+    }
   }
   return out;
 }

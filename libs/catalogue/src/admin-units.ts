@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { lastDay, type Period } from './period.js';
 
 /**
@@ -44,14 +45,20 @@ export type AreaKey = `${BoundarySet}:${string}`;
 export const areaKey = (bs: BoundarySet, code: string): AreaKey => `${bs}:${code}`;
 
 function readCsv(file: string): Record<string, string>[] {
-  const lines = readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.length > 0);
-  const header = lines[0]!.split(',');
-  return lines.slice(1).map((line) => {
-    const cells = line.split(',');
-    return Object.fromEntries(header.map((h, i) => [h, cells[i] ?? '']));
-  });
+  // The crosswalk's notes hold quoted commas.
+  return parse(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true });
+}
+
+/**
+ * How a 2025 commune re-bases onto the 2008 lists (commune-crosswalk-2025.csv): the old
+ * communes it was formed from, and those of them that were split (only part went into it).
+ * It re-bases exactly when it was formed from whole old communes only.
+ */
+export interface CommuneOrigin {
+  /** The old communes (2008 codes) that went into it, whole or in part. */
+  readonly from: readonly string[];
+  /** Those that went in only in part (or are not in the 2008 lists): "00016 Phường Ngọc Hà". */
+  readonly split: readonly string[];
 }
 
 export class AdminUnits {
@@ -59,6 +66,8 @@ export class AdminUnits {
   /** old (2008) province code -> new (2025) province code; every old province went whole. */
   private readonly provinceCrosswalk = new Map<string, string>();
   private readonly oldByNew = new Map<string, string[]>();
+  private readonly communeOrigins = new Map<string, CommuneOrigin>();
+  private readonly communesInto = new Map<string, string[]>();
 
   private constructor() {}
 
@@ -96,6 +105,7 @@ export class AdminUnits {
         parent: r.province_code!,
         province: r.province_code!,
       });
+    au.loadCommuneCrosswalk(readCsv(join(dir, 'commune-crosswalk-2025.csv')));
     for (const r of readCsv(join(dir, 'province-crosswalk-2025.csv'))) {
       au.provinceCrosswalk.set(r.old_code!, r.new_code!);
       const olds = au.oldByNew.get(r.new_code!) ?? [];
@@ -103,6 +113,42 @@ export class AdminUnits {
       au.oldByNew.set(r.new_code!, olds);
     }
     return au;
+  }
+
+  /**
+   * A row whose old commune is not in the 2008 lists (no code, or a unit formed between the
+   * lists' date and the reform) counts as split: nothing reported for it can be re-based.
+   * An old commune that went whole into more than one new one (three rows) counts as split too.
+   */
+  private loadCommuneCrosswalk(rows: Record<string, string>[]): void {
+    const wholeTargets = new Map<string, number>();
+    for (const r of rows)
+      if (r.merge_type === 'whole')
+        wholeTargets.set(r.old_commune_code!, (wholeTargets.get(r.old_commune_code!) ?? 0) + 1);
+    const acc = new Map<string, { from: string[]; split: string[] }>();
+    for (const r of rows) {
+      const code = r.candidate_old_code_in_communes_2008 || r.old_commune_code!;
+      const known = code !== '' && this.get('2008', code)?.level === 'commune';
+      const o = acc.get(r.new_commune_code!) ?? { from: [], split: [] };
+      acc.set(r.new_commune_code!, o);
+      if (known && !o.from.includes(code)) o.from.push(code);
+      if (!known || r.merge_type !== 'whole' || wholeTargets.get(r.old_commune_code!)! > 1)
+        o.split.push(`${r.old_commune_code || r.old_district_code} ${r.old_commune_name}`.trim());
+    }
+    for (const [code, o] of acc) {
+      this.communeOrigins.set(code, { from: o.from.sort(), split: [...new Set(o.split)].sort() });
+      for (const old of o.from) this.communesInto.set(old, [...this.newCommunesOf(old), code]);
+    }
+  }
+
+  /** The 2025 communes a 2008 commune went into, whole or in part. */
+  newCommunesOf(oldCommune: string): readonly string[] {
+    return this.communesInto.get(oldCommune) ?? [];
+  }
+
+  /** How a 2025 commune re-bases (undefined: not a 2025 commune of the crosswalk). */
+  communeOrigin(newCommune: string): CommuneOrigin | undefined {
+    return this.communeOrigins.get(newCommune);
   }
 
   private add(u: AreaUnit): void {

@@ -1,4 +1,4 @@
-import { GroupState, type HeldBytes, noHeldBytes } from '@app/aggregation';
+import { GroupState, type HeldBytes, LEVEL, noHeldBytes } from '@app/aggregation';
 import { parseStoredSlice, sliceInput } from '@app/contract';
 import { type GroupVersion, KpiStore, SliceStore } from '@app/database';
 import { METRICS, reportHeldState } from '@app/service';
@@ -93,13 +93,14 @@ export class GroupCache {
       if (page.length < SLICE_PAGE) break;
     }
     const g = state.layout;
-    const codes2008 = g.u2008.codes.filter((_, i) => i !== g.virtual2008);
+    const codes2008 = g.u2008.codes.filter((_, i) => g.u2008.level[i] !== LEVEL.virtual);
     for (const [bs, codes] of [
       ['2008', codes2008],
       ['2025', g.u2025.codes],
     ] as const)
       for await (const page of this.kpis.publishedPages(q, bs, codes)) state.loadPublished(page);
-    for await (const page of this.kpis.publishedPages(q, '2025', [g.code], { rebased: true }))
+    const rebased = [...g.rebased.values()].map((r) => r.code);
+    for await (const page of this.kpis.publishedPages(q, '2025', rebased, { rebased: true }))
       state.loadPublished(page);
     this.groups.set(group, { state, version });
     METRICS.groupLoads.inc();

@@ -1,4 +1,4 @@
-import { GroupFlush } from '@app/aggregation';
+import { GroupFlush, LEVEL } from '@app/aggregation';
 import { applicableTarget, KPIS, type SourceRegistry } from '@app/catalogue';
 import {
   AuditStore,
@@ -92,7 +92,7 @@ export class PublishKpisHandler {
       const now = new Date();
       const g = state.layout;
       const targets = await this.targets.load(q, Object.keys(KPIS), [
-        ...g.u2008.codes.filter((_, i) => i !== g.virtual2008),
+        ...g.u2008.codes.filter((_, i) => g.u2008.level[i] !== LEVEL.virtual),
         ...g.u2025.codes,
       ]);
       // Each event is encoded for COPY as soon as it is built; PostgreSQL takes one buffer
