@@ -73,6 +73,16 @@ const figures = (e: {
   completeness: e.completeness,
 });
 
+// Two communes of today's Ninh Bình: one formed from whole old communes, one that took part
+// of a split one.
+const communes37 = units.all('2025').filter((u) => u.level === 'commune' && u.province === '37');
+const EXACT = communes37.find((u) => {
+  const o = units.communeOrigin(u.code)!;
+  return o.split.length === 0 && o.from.length >= 2;
+})!;
+const SPLIT = communes37.find((u) => units.communeOrigin(u.code)!.split.length > 0)!;
+const oldCommunes = [EXACT, SPLIT].flatMap((u) => units.communeOrigin(u.code)!.from);
+
 const NEW_NINH_BINH_2024: KpiKey = { kpi: 'MBB_SUB_P100', bs: '2025', area: '37', period: '2024' };
 
 beforeAll(async () => {
@@ -115,6 +125,17 @@ beforeAll(async () => {
       mbb({ '35': 210_000, '36': 410_000, '37': 260_000 }),
     ),
     feed('viettel', 'vt-2026-10', at, '2026-10', mbb({ '37': 12_500, '15': 9_000 })),
+    feed('viettel', 'vt-communes', at, '2024-06', [
+      // fixed broadband: the province's mobile broadband series stay as they are
+      ...oldCommunes.map((area, i) => ({ area, measure: 'fbb_subscriptions', value: 1_000 + i })),
+    ]),
+    feed(
+      'gso',
+      'gso-communes',
+      at,
+      '2024',
+      oldCommunes.map((area) => ({ area, measure: 'population', value: 5_000 })),
+    ),
   );
   await one('/v1/kpis?kpi=MBB_SUB_P100&area=15&areaSet=2025&period=2026-10');
   await eventually(
@@ -306,5 +327,28 @@ describe('across the 2025 reorganisation', () => {
     expect(col).toBeGreaterThan(0);
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) expect(['2008', '2025']).toContain(row.split(',')[col]);
+  });
+
+  it('re-bases a 2025 commune formed from whole old communes, and not one that took part of a split one', async () => {
+    for (const u of [EXACT, SPLIT]) {
+      const key: KpiKey = { kpi: 'FBB_SUB_P100', bs: '2025', area: u.code, period: '2024-06' };
+      const e = await one(`/v1/kpis?kpi=FBB_SUB_P100&area=${u.code}&period=2024-06&basis=rebased`);
+      expect([u.code, figures(e)]).toEqual([
+        u.code,
+        figures(recomputeKeys(sent, units, [key])[0]!),
+      ]);
+      expect(e.rebasedFrom).toEqual(
+        units.communeOrigin(u.code)!.from.map((area) => ({ areaSet: '2008', area })),
+      );
+    }
+    const exact = await one(
+      `/v1/kpis?kpi=FBB_SUB_P100&area=${EXACT.code}&period=2024-06&basis=rebased`,
+    );
+    expect(exact.denominator).toBe(5_000 * units.communeOrigin(EXACT.code)!.from.length);
+    const split = await one(
+      `/v1/kpis?kpi=FBB_SUB_P100&area=${SPLIT.code}&period=2024-06&basis=rebased`,
+    );
+    expect(split.value).toBeNull();
+    expect(split.note).toContain(units.communeOrigin(SPLIT.code)!.split[0]!);
   });
 });
