@@ -187,7 +187,7 @@ describe('a source onboarded through the admin API', () => {
 });
 
 describe('the warehouse principal', () => {
-  it("reads lgsp.kpi.v1 with Kafka's Java consumer, and may not read the feeds", async () => {
+  it("reads lgsp.kpi.v1 and lgsp.kpi.rebased.v1 with Kafka's Java consumer, and may not read the feeds", async () => {
     const { users } = credentials(profile.dir);
     const props = clientProps('warehouse', users.warehouse!);
     const consume = (topic: string) =>
@@ -200,6 +200,13 @@ describe('the warehouse principal', () => {
       ]);
     const kpis = await consume('lgsp.kpi.v1');
     expect(kpis.out).toContain('MBB_SUB_P100|37|2024-06');
+    // and new Ninh Bình's re-based history (contract v1.1), under the same key, on its topic
+    const rebased = await consume('lgsp.kpi.rebased.v1');
+    const line = rebased.out.split('\n').find((l) => l.startsWith('MBB_SUB_P100|37|2024-06\t'));
+    expect(JSON.parse(line!.split('\t')[1]!)).toMatchObject({
+      areaSet: '2025',
+      basis: 'rebased-2025',
+    });
     const feeds = await consume('lgsp.feeds.v1');
     expect(feeds.out).toMatch(/FAILED TopicAuthorizationException/);
   });

@@ -66,6 +66,8 @@ export function report(r) {
     databaseMb: Math.round(Number(size.bytes) / 2 ** 20),
     kpiKeys: ev.keys,
     kpiEvents: ev.events,
+    rebasedKeys: ev.rebased_keys,
+    rebasedEvents: ev.rebased_events,
     flushes: ev.flushes,
     maxEventsPerKeyPerFlush: ev.per_key_per_flush,
     verification: {
@@ -159,7 +161,7 @@ export function report(r) {
     ['    database size', `${fmt(result.databaseMb)} MB`, '', ''],
     [
       '(e) KPI events / keys',
-      `${fmt(ev.events)} events for ${fmt(ev.keys)} keys in ${fmt(ev.flushes)} batch windows (at most ${ev.per_key_per_flush} per key per window)`,
+      `${fmt(ev.events)} events for ${fmt(ev.keys + ev.rebased_keys)} keys (${fmt(ev.rebased_events)} and ${fmt(ev.rebased_keys)} re-based) in ${fmt(ev.flushes)} batch windows (at most ${ev.per_key_per_flush} per key per window)`,
       '1 per changed key per window',
       ok(ev.per_key_per_flush === 1),
     ],

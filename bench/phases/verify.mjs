@@ -30,10 +30,12 @@ export async function verifyPhase({ db, feeds, steadyFeeds, runStart, t0, backfi
     rows: [ev],
   } = await db.query(
     `SELECT (SELECT count(*)::int FROM kpi_value) AS keys,
+            (SELECT count(*)::int FROM kpi_rebased_value) AS rebased_keys,
             (SELECT count(*)::int FROM kpi_change) AS events,
+            (SELECT count(*)::int FROM kpi_change WHERE rebased) AS rebased_events,
             (SELECT count(DISTINCT flush_id)::int FROM kpi_change) AS flushes,
             (SELECT coalesce(max(n), 0)::int FROM (SELECT count(*) AS n FROM kpi_change
-               GROUP BY flush_id, kpi, area, period) x) AS per_key_per_flush`,
+               GROUP BY flush_id, kpi, area, period, rebased) x) AS per_key_per_flush`,
   );
 
   // verification 1: every KPI in the database against a recomputation from the generated data

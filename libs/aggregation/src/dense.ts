@@ -227,7 +227,8 @@ export class Resolutions {
     const sources = this.sources(m, year);
     for (let i = 0; i < sources.length; i++) {
       const block = this.state.seriesYear(m, sources[i]!, year)?.block(bs, s);
-      if (!block) continue;
+      // (no report is ever for a virtual node: they are past the block's units)
+      if (!block || u >= block.units) continue;
       const cell = cellOf(block, u, s);
       if (!block.present(cell)) continue;
       if (!best || this.state.newer(block.feed[cell]!, best.block.feed[best.cell]!))
@@ -303,7 +304,8 @@ export class Resolutions {
     const bValues = block?.values;
     const bSets = block?.sets;
     for (let u = 0; u < n; u++) {
-      if (bFeed) {
+      // (a block holds the reportable units only: not the virtual nodes, which sort last)
+      if (bFeed && u < block.units) {
         const cell = u * ks + k0;
         const f = bFeed[cell]!;
         if (f >= 0 && (bSets ? bSets[cell]! >= 0 : bValues![cell] === bValues![cell])) {

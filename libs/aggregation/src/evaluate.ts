@@ -451,6 +451,7 @@ export class GroupFlush {
     s: number,
     r: OperandResult,
   ): OperandResult {
+    // Reported statistics (speeds) are not re-based (contract v1.1): a virtual node has none.
     const w = this.res.winner(m, year, bs, u, s);
     if (!w) return r;
     const f = this.state.feeds[w.block.feed[w.cell]!]!;

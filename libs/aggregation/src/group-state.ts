@@ -123,7 +123,7 @@ export class SeriesYear {
     let b = this.blocks[i];
     if (!b) {
       b = new Block(
-        unitsOf(this.layout, bs).size,
+        unitsOf(this.layout, bs).reportable,
         KIND_SLOTS[slotKind(slot)],
         MEASURE_DEFS[this.measure]!.kind === 'item_set',
       );

@@ -12,6 +12,11 @@ const LEVEL_OF: Record<AreaLevel, number> = LEVEL;
 export interface UnitLayout {
   readonly bs: BoundarySet;
   readonly size: number;
+  /**
+   * The units a source can report: all but the virtual nodes, which sort last. Observation
+   * blocks hold these only.
+   */
+  readonly reportable: number;
   readonly codes: readonly string[];
   readonly level: Uint8Array;
   /** The enclosing unit in the same boundary set, or -1. */
@@ -105,9 +110,12 @@ function build(bs: BoundarySet, raw: RawUnit[]): UnitLayout {
   const fill = counts.slice(0, n);
   const childList = new Int32Array(counts[n]!);
   for (const [c, p] of edges) childList[fill[p]!++] = c;
+  let reportable = n;
+  while (reportable > 0 && level[reportable - 1] === LEVEL.virtual) reportable--;
   return {
     bs,
     size: n,
+    reportable,
     codes: sorted.map((u) => u.code),
     level,
     parent,
