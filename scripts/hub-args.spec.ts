@@ -17,7 +17,7 @@ describe('the hub command line', () => {
 
   it('refuses a flag the command does not take, naming the ones it does', () => {
     expect(() => args(['kpis', '--source', 'viettel'])).toThrow(
-      "Unknown option '--source'. 'kpis' takes --area, --period, --kpi.",
+      "Unknown option '--source'. 'kpis' takes --area, --areaSet, --period, --kpi, --basis.",
     );
     expect(() => args(['dlq', 'replay', '7', '--force'])).toThrow(/Unknown option '--force'/);
   });

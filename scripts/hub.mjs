@@ -4,7 +4,7 @@
  *
  *   npm run hub -- plans load [file]         load plans (default: the bundled seed plans); needs ADMIN_TOKEN
  *   npm run hub -- plans list [--area 37] [--kpi MBB_SUB_P100]
- *   npm run hub -- kpis [--area 37] [--period 2023-H1] [--kpi MBB_SUB_P100]
+ *   npm run hub -- kpis [--area 37] [--areaSet 2008|2025] [--period 2023-H1] [--kpi MBB_SUB_P100] [--basis rebased]
  *   npm run hub -- sources list | show <id>
  *   npm run hub -- sources add <file.json> | update <id> <patch.json> | suspend <id> | activate <id>
  *   npm run hub -- sources mapping <id> <profile.json> | key create <id> [--label x]
@@ -45,7 +45,7 @@ export async function loadPlans(apiUrl, token, file = SEED_PLANS) {
 /** The flags each command takes; any other is refused. */
 const FLAGS = {
   plans: ['area', 'kpi'],
-  kpis: ['area', 'period', 'kpi'],
+  kpis: ['area', 'areaSet', 'period', 'kpi', 'basis'],
   sources: ['label'],
   exchanges: ['source', 'from', 'to', 'outcome', 'feedId', 'after', 'limit'],
   dlq: ['source', 'after', 'limit'],
@@ -147,7 +147,7 @@ async function main() {
       'issuingBody',
     ]);
   } else if (what === 'kpis') {
-    const r = await get(`/v1/kpis?${query(['area', 'period', 'kpi'])}`);
+    const r = await get(`/v1/kpis?${query(['area', 'areaSet', 'period', 'kpi', 'basis'])}`);
     table(
       r.items.map((e) => ({
         ...e,
@@ -155,7 +155,18 @@ async function main() {
         target: e.target?.target,
         attainment: e.target?.ratio == null ? '' : `${(e.target.ratio * 100).toFixed(1)} %`,
       })),
-      ['area', 'period', 'kpi', 'value', 'unit', 'status', 'revision', 'target', 'attainment'],
+      [
+        'areaSet',
+        'area',
+        'period',
+        'kpi',
+        'value',
+        'unit',
+        'status',
+        'revision',
+        'target',
+        'attainment',
+      ],
     );
   } else if (what === 'sources' && verb === 'list') {
     const r = await get('/v1/sources');

@@ -205,7 +205,9 @@ export class GroupFlush {
     if (prevRevision === 0 && !hasData) return undefined;
 
     const area = rebased ? rebased.code : units.codes[u]!;
-    const exp = this.expectation(k, def, rebased ? rebased.provinces : [units.provinceCode[u]!]);
+    const exp = rebased
+      ? this.expectation(k, def, `=${rebased.code}`, rebased.provinces)
+      : this.expectation(k, def, units.provinceCode[u]!);
     const value = valueOf(def, numerator, denominator);
     const complete =
       value !== null &&
@@ -298,8 +300,13 @@ export class GroupFlush {
    * Who is expected to report a KPI's inputs in a province (the registry, as now); for
    * re-based history, in any of the old provinces.
    */
-  private expectation(k: number, def: KpiDef, provinces: readonly string[]): Expectation {
-    const key = `${k}|${provinces.join(',')}`;
+  private expectation(
+    k: number,
+    def: KpiDef,
+    where: string,
+    provinces: readonly string[] = [where],
+  ): Expectation {
+    const key = `${k}|${where}`;
     let e = this.expectations.get(key);
     if (e) return e;
     const st = this.state;

@@ -473,8 +473,8 @@ export class GroupState {
       if (bs === '2008') {
         words[this.layout.virtual2008 * SLOTS + slot]! |= mask;
         const into = this.layout.rebasedInto;
-        for (let u = unit; u >= 0; u = units.parent[u]!)
-          for (const v of into.get(u) ?? []) words[v * SLOTS + slot]! |= mask;
+        const vs = into[unit]; // only communes went into 2025 communes
+        if (vs) for (const v of vs) words[v * SLOTS + slot]! |= mask;
       }
       // A 2008 province is read by the 2025 province whenever a 2025-era key reads 2008 data.
       return;

@@ -50,8 +50,8 @@ export interface GroupLayout {
    * whose keys are the re-based history (contract v1.1).
    */
   readonly rebased: ReadonlyMap<number, RebasedUnit>;
-  /** A 2008 commune's index -> the virtual nodes of the 2025 communes it went into. */
-  readonly rebasedInto: ReadonlyMap<number, readonly number[]>;
+  /** By 2008 unit index: the virtual nodes of the 2025 communes it went into (communes only). */
+  readonly rebasedInto: readonly (readonly number[] | undefined)[];
 }
 
 export const unitsOf = (g: GroupLayout, bs: BoundarySet): UnitLayout =>
@@ -194,7 +194,7 @@ export class GroupLayouts {
           (i) => u2008.codes[i]!,
         ).sort();
       const rebased = new Map<number, RebasedUnit>();
-      const rebasedInto = new Map<number, number[]>();
+      const rebasedInto: (number[] | undefined)[] = new Array<number[] | undefined>(u2008.size);
       for (let v = 0; v < u2008.size; v++) {
         if (u2008.level[v] !== LEVEL.virtual) continue;
         const code = u2008.codes[v]!.slice(1);
@@ -212,9 +212,7 @@ export class GroupLayouts {
         if (!province)
           for (let c = u2008.childStart[v]!; c < u2008.childStart[v + 1]!; c++) {
             const old = u2008.childList[c]!;
-            const list = rebasedInto.get(old);
-            if (list) list.push(v);
-            else rebasedInto.set(old, [v]);
+            (rebasedInto[old] ??= []).push(v);
           }
       }
       this.groups.set(g, {

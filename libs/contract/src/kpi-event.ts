@@ -135,12 +135,11 @@ export function withTarget(event: KpiEvent, target: PlanTarget | undefined): Kpi
     : rest;
 }
 
-const rebasedRefs = new Map<string, AreaRef[]>();
+const rebasedRefs = new WeakMap<readonly string[], AreaRef[]>();
 /** The old units of a re-based figure, as the event lists them (one array per list). */
 function rebasedFromRefs(codes: readonly string[]): AreaRef[] {
-  const key = codes.join(',');
-  let refs = rebasedRefs.get(key);
-  if (!refs) rebasedRefs.set(key, (refs = codes.map((area) => ({ areaSet: '2008', area }))));
+  let refs = rebasedRefs.get(codes);
+  if (!refs) rebasedRefs.set(codes, (refs = codes.map((area) => ({ areaSet: '2008', area }))));
   return refs;
 }
 
