@@ -52,10 +52,10 @@ export interface Dense {
 
 /** One reference value a key reads: a unit's merged resolution at one (year, slot). */
 export interface RefPick {
-  readonly d: Dense;
-  readonly u: number;
-  readonly year: number;
-  readonly slot: number;
+  d: Dense;
+  u: number;
+  year: number;
+  slot: number;
 }
 
 /**
@@ -63,7 +63,9 @@ export interface RefPick {
  * 2025 province read across the reform, one per old province, summed.
  */
 export interface RefWalk {
+  /** `picks[0 .. count)`: the objects are reused from one walk to the next. */
   readonly picks: RefPick[];
+  count: number;
   /** Across the reform: the 2008 units the unit was formed from, in code order. */
   oldUnits: readonly string[] | undefined;
   /** Across the reform: the old units with no value (the walk then has no picks). */
@@ -112,7 +114,19 @@ export class Resolutions {
     return from === '2025' && u === g.province2025 ? g.virtual2008 : -1;
   }
 
-  private readonly walk: RefWalk = { picks: [], oldUnits: undefined, lacking: [] };
+  private readonly walk: RefWalk = { picks: [], count: 0, oldUnits: undefined, lacking: [] };
+
+  private pick(d: Dense, u: number, year: number, slot: number): void {
+    const w = this.walk;
+    const p = w.picks[w.count];
+    if (p) {
+      p.d = d;
+      p.u = u;
+      p.year = year;
+      p.slot = slot;
+    } else w.picks.push({ d, u, year, slot });
+    w.count++;
+  }
 
   /**
    * A reference measure for a key at (year, slot) of unit u: the period's own value, else the
@@ -124,7 +138,7 @@ export class Resolutions {
    */
   reference(m: number, year: number, bs: BoundarySet, u: number, s: number): RefWalk {
     const w = this.walk;
-    w.picks.length = 0;
+    w.count = 0;
     w.oldUnits = undefined;
     w.lacking.length = 0;
     const g = this.state.layout;
@@ -142,7 +156,7 @@ export class Resolutions {
       }
       const d = this.mergedDense(m, y, c);
       if (d.how[u] !== HOW_NONE) {
-        w.picks.push({ d, u, year: y, slot: c });
+        this.pick(d, u, y, c);
         return w;
       }
     }
@@ -169,12 +183,12 @@ export class Resolutions {
         if (slotBoundarySet(y, c) !== '2008') continue;
         const d = this.mergedDense(m, y, c);
         if (d.how[old] === HOW_NONE) continue;
-        w.picks.push({ d, u: old, year: y, slot: c });
+        this.pick(d, old, y, c);
         found = true;
       }
       if (!found) w.lacking.push(units.codes[old]!);
     }
-    if (w.lacking.length) w.picks.length = 0;
+    if (w.lacking.length) w.count = 0;
     w.oldUnits = olds;
     return w;
   }
@@ -182,8 +196,10 @@ export class Resolutions {
   /** The period a walk's value is from: its oldest pick's (the widest, within a year). */
   static fromPeriod(w: RefWalk): string | undefined {
     let best: RefPick | undefined;
-    for (const p of w.picks)
+    for (let i = 0; i < w.count; i++) {
+      const p = w.picks[i]!;
       if (!best || p.year < best.year || (p.year === best.year && p.slot > best.slot)) best = p;
+    }
     return best && periodCode(best.year, best.slot);
   }
 

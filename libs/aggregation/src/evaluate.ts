@@ -243,14 +243,7 @@ export class GroupFlush {
     const period = periodCode(year, s);
     const note = split
       ? splitNote(rebased.split)
-      : kpiNote(
-          def,
-          area,
-          period,
-          rebased !== undefined,
-          numerator,
-          den && { ...den, denominator },
-        );
+      : kpiNote(def, area, period, rebased !== undefined, numerator, denominator, den);
     const flow =
       !def.denominator && MEASURE_DEFS[MEASURE_INDEX.get(def.numerator.measure)!]!.time === 'flow';
     let yearToDate: number | null | undefined;
@@ -426,11 +419,13 @@ export class GroupFlush {
     const w = this.res.reference(m, year, bs, u, s);
     r.oldUnits = w.oldUnits;
     r.lacking = w.lacking.length ? [...w.lacking] : undefined;
-    if (w.picks.length === 0) return r;
+    const n = w.count;
+    if (n === 0) return r;
     let sum = 0;
     let stale = false;
     let actual = true;
-    for (const p of w.picks) {
+    for (let i = 0; i < n; i++) {
+      const p = w.picks[i]!;
       sum += p.d.val[p.u]!;
       if (p.year !== year) stale = true;
       if (p.d.actual[p.u] !== 1) actual = false;
@@ -440,8 +435,9 @@ export class GroupFlush {
     r.actual = actual;
     r.fromPeriod = Resolutions.fromPeriod(w);
     if (!stale) {
-      for (const p of w.picks) this.res.mergedSources(p.d, p.u, r.contributors);
-      if (w.picks.length > 1) {
+      for (let i = 0; i < n; i++)
+        this.res.mergedSources(w.picks[i]!.d, w.picks[i]!.u, r.contributors);
+      if (n > 1) {
         const unique = [...new Set(r.contributors)].sort((a, b) => a - b);
         r.contributors.length = 0;
         r.contributors.push(...unique);

@@ -71,7 +71,9 @@ export class Lineage {
       return;
     }
     if (def.time === 'reference') {
-      for (const { d, u: pu } of this.res.reference(m, year, bs, u, s).picks) {
+      const w = this.res.reference(m, year, bs, u, s);
+      for (let i = 0; i < w.count; i++) {
+        const { d, u: pu } = w.picks[i]!;
         const walk = (i: number): void => {
           if (d.how[i] === HOW_LEAF) {
             const block = d.series[d.pick[i]!]!.block(d.bs, d.slot)!;

@@ -10,9 +10,9 @@ export function kpiNote(
   period: string,
   rebased: boolean,
   numerator: number | null,
+  denominator: number | null,
   den:
     | {
-        denominator: number | null;
         stale: boolean;
         fromPeriod: string | undefined;
         oldUnits: readonly string[] | undefined;
@@ -23,12 +23,12 @@ export function kpiNote(
   if (numerator === null) return `no data for ${def.numerator.measure}`;
   if (!def.denominator || !den) return undefined;
   const measure = def.denominator.measure;
-  if (den.denominator === null)
+  if (denominator === null)
     return (
       `no ${measure} for ${area} in or before ${period}` +
       (den.lacking ? `: none for old unit(s) ${den.lacking.join(', ')}` : '')
     );
-  if (den.denominator === 0) return `${measure} is zero`;
+  if (denominator === 0) return `${measure} is zero`;
   if (!rebased && den.oldUnits && den.oldUnits.length > 1)
     return `denominator ${measure}: the sum of old units ${den.oldUnits.join(', ')}, taken from ${den.fromPeriod}`;
   if (den.stale) return `denominator ${measure} taken from ${den.fromPeriod}`;

@@ -474,8 +474,8 @@ export function computeKpi(
         key.period,
         rebased,
         numerator,
+        denominator,
         den && {
-          denominator,
           stale: den.stale ?? false,
           fromPeriod: den.fromPeriod,
           oldUnits: den.oldUnits,
