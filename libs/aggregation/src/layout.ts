@@ -43,8 +43,6 @@ export interface GroupLayout {
   readonly virtual2008: number;
   /** Index of the province itself in `u2025`. */
   readonly province2025: number;
-  /** The 2008 provinces that went into it, in code order. */
-  readonly oldProvinces: readonly string[];
   /**
    * The virtual nodes of `u2008` by index: the province (`virtual2008`) and each 2025 commune,
    * whose keys are the re-based history (contract v1.1).
@@ -221,7 +219,6 @@ export class GroupLayouts {
         u2025,
         virtual2008,
         province2025: u2025.indexOf.get(g)!,
-        oldProvinces: rebased.get(virtual2008)!.from,
         rebased,
         rebasedInto,
       });
