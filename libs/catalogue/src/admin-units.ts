@@ -137,7 +137,11 @@ export class AdminUnits {
     }
     for (const [code, o] of acc) {
       this.communeOrigins.set(code, { from: o.from.sort(), split: [...new Set(o.split)].sort() });
-      for (const old of o.from) this.communesInto.set(old, [...this.newCommunesOf(old), code]);
+      for (const old of o.from) {
+        const into = this.communesInto.get(old);
+        if (into) into.push(code);
+        else this.communesInto.set(old, [code]);
+      }
     }
   }
 
