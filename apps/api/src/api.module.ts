@@ -5,6 +5,7 @@ import { DatabaseModule } from '@app/database';
 import { KafkaModule } from '@app/kafka';
 import { MetricsController, ReferenceModule } from '@app/service';
 import { AccessModule } from './access/access.module.js';
+import { ApprovalsModule } from './approvals/approvals.module.js';
 import { CatalogueModule } from './catalogue/catalogue.module.js';
 import { BodyValidationPipe } from './common/body-validation.pipe.js';
 import { HealthController } from './health/health.controller.js';
@@ -20,6 +21,7 @@ import { SourcesModule } from './sources/sources.module.js';
     ReferenceModule,
     AccessModule,
     KpisModule,
+    ApprovalsModule,
     CatalogueModule,
     SourcesModule,
     OpsModule,

@@ -4,6 +4,7 @@ export * from './feed.dto.js';
 export * from './accepted-feed.js';
 export * from './feed-slice.js';
 export * from './kpi-event.js';
+export * from './approval.js';
 export * from './validate-feed.js';
 export * from './mapping.js';
 export * from './csv-feed.js';

@@ -5,6 +5,7 @@ import {
   type InputRef,
   type PlanTarget,
 } from '@app/catalogue';
+import type { Approval, PendingFigure } from './approval.js';
 
 export const KPI_EVENT_SCHEMA = 'lgsp.kpi.v1';
 
@@ -39,6 +40,13 @@ export interface KpiEvent {
   readonly completeness: { readonly expected: string[]; readonly reported: string[] };
   readonly revision: number;
   readonly computedAt: string;
+  /**
+   * The approval of the key's province and period (issue 27), once it was ever moved; absent:
+   * open, never submitted. Approved: `value` and the figure are the official ones.
+   */
+  readonly approval?: Approval;
+  /** Approved keys only: a later computation, held until the period is approved again. */
+  readonly pending?: PendingFigure;
   readonly inputs: InputRef[];
   readonly note?: string;
   /** Flow KPIs: January to the end of the period (beyond contract v1; additive). */

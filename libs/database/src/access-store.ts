@@ -5,7 +5,7 @@ import { returned } from './sql.js';
 
 type Db = DataSource | QueryRunner;
 
-export const ROLES = ['admin', 'ops', 'reader'] as const;
+export const ROLES = ['admin', 'ops', 'reader', 'approver'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** A token as listed: never its secret. */
@@ -13,7 +13,7 @@ export interface ApiToken {
   readonly id: string;
   readonly name: string;
   readonly role: Role;
-  /** For a reader: the 2025 provinces it may read; null: all. */
+  /** For a reader or an approver: the 2025 provinces it may read (approve); null: all. */
   readonly provinces: string[] | null;
   readonly createdAt: string;
   readonly createdBy: string;

@@ -14,10 +14,13 @@ const REUSABLE_BYTES = 256 << 10;
 /** COPY's binary format: signature, flags, header extension length; and the trailer. */
 const COPY_HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
 const COPY_TRAILER = 2;
-/** Fields per row; their length words; id int8; revision int4; flush_id int8; rebased bool. */
-const FIELDS = 8;
-const FIXED_BYTES = 2 + FIELDS * 4 + 8 + 4 + 8 + 1;
-const COLUMNS = 'id, kpi, area, period, revision, payload, flush_id, rebased';
+/**
+ * Fields per row; their length words; id int8; revision int4; flush_id int8; rebased bool;
+ * official bool.
+ */
+const FIELDS = 9;
+const FIXED_BYTES = 2 + FIELDS * 4 + 8 + 4 + 8 + 1 + 1;
+const COLUMNS = 'id, kpi, area, period, revision, payload, flush_id, rebased, official';
 
 export interface ChangeLogWriterOptions {
   /** The flush (batch window) the rows belong to. */
@@ -91,7 +94,7 @@ export class ChangeLogWriter {
    * Adds one revision; `payload` is its event as compact JSON (`serializeKpiEvent`). Once the
    * buffer is full this sends it and returns the wait for the buffer sent before it to be on
    * the socket: await it before the next add. `rebased`: a 2025 province's re-based history
-   * (contract v1.1).
+   * (contract v1.1); `official`: the event's figure is an approved one (issue 27).
    */
   add(
     kpi: string,
@@ -100,6 +103,7 @@ export class ChangeLogWriter {
     revision: number,
     payload: string,
     rebased = false,
+    official = false,
   ): Promise<void> | undefined {
     // UTF-16 code units to UTF-8: at most 3 bytes each.
     const most =
@@ -125,6 +129,8 @@ export class ChangeLogWriter {
     at = buf.writeUInt32BE(this.flushLo, at);
     at = buf.writeInt32BE(1, at);
     at = buf.writeUInt8(rebased ? 1 : 0, at);
+    at = buf.writeInt32BE(1, at);
+    at = buf.writeUInt8(official ? 1 : 0, at);
     this.length = at;
     this.rows++;
     return this.length >= this.sendBytes ? this.send(false) : undefined;

@@ -14,6 +14,7 @@ import { IncrementalAggregation1764100000000 } from './migrations/1764100000000-
 import { OneChangeLogIndex1764200000000 } from './migrations/1764200000000-one-change-log-index.js';
 import { PeopleAndRoles1764300000000 } from './migrations/1764300000000-people-and-roles.js';
 import { RebasedHistory1764400000000 } from './migrations/1764400000000-rebased-history.js';
+import { OfficialFigures1764500000000 } from './migrations/1764500000000-official-figures.js';
 
 export const ENTITIES = [
   FeedEntity,
@@ -30,6 +31,7 @@ export const MIGRATIONS = [
   OneChangeLogIndex1764200000000,
   PeopleAndRoles1764300000000,
   RebasedHistory1764400000000,
+  OfficialFigures1764500000000,
 ];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {

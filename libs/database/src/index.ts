@@ -13,4 +13,5 @@ export * from './change-log-writer.js';
 export * from './pg-safe.js';
 export * from './classify.js';
 export * from './access-store.js';
+export * from './approval-store.js';
 export * from './database.module.js';

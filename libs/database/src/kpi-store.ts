@@ -71,15 +71,17 @@ export class KpiStore {
           const e = JSON.parse(kpiEventHead(payload)) as KpiEvent;
           // Codes were reused in 2025: a code's keys in the other boundary set are not these.
           if (!rebased && boundarySetOf(mustParsePeriod(e.period)) !== bs) continue;
+          // An approved key's event shows the official figure; the engine's is the pending one.
+          const f = e.pending ?? e;
           page.push({
             kpi: e.kpi,
             bs,
             area: e.area,
             period: e.period,
-            numerator: e.numerator,
-            denominator: e.denominator,
-            status: e.status,
-            completeness: e.completeness,
+            numerator: f.numerator,
+            denominator: f.denominator,
+            status: f.status,
+            completeness: f.completeness,
             revision: e.revision,
             ...(rebased ? { rebased } : {}),
           });
@@ -144,18 +146,21 @@ export class KpiStore {
 
   /**
    * Every revision after a change-log id, in commit order: the change feed's pages, of the
-   * published figures or (`rebased`) of the re-based history.
+   * published figures or (`rebased`) of the re-based history; `official`: only events whose
+   * figure is an approved one.
    */
   async changes(
     db: Db,
     after: string,
     limit: number,
-    { rebased = false }: { rebased?: boolean } = {},
+    { rebased = false, official = false }: { rebased?: boolean; official?: boolean } = {},
   ): Promise<{ id: string; payload: string }[]> {
-    // Order by the column, not the text alias: '100000' sorts before '99999'.
+    // Order by the column, not the text alias: '100000' sorts before '99999'. `official` is a
+    // literal: its partial index serves only that query.
     return db.query(
       `SELECT c.id::text AS id, c.payload FROM kpi_change c
-        WHERE c.id > $1::bigint AND c.rebased = $3 ORDER BY c.id LIMIT $2`,
+        WHERE c.id > $1::bigint AND c.rebased = $3 ${official ? 'AND c.official' : ''}
+        ORDER BY c.id LIMIT $2`,
       [after, limit, rebased],
     );
   }

@@ -7,6 +7,8 @@ type Db = DataSource | QueryRunner;
 export interface GroupVersion {
   readonly applied: number;
   readonly published: number;
+  /** Approval moves (issue 27), which re-publish the group's keys from outside the aggregator. */
+  readonly approvals: number;
 }
 
 export interface SliceRow {
@@ -40,13 +42,22 @@ export class SliceStore {
 
   /** Locks the groups' rows until the transaction ends, in one order (no deadlocks). */
   async lockGroups(q: QueryRunner, groups: readonly string[]): Promise<Map<string, GroupVersion>> {
-    const rows: { grp: string; applied: string; published: string }[] = await q.query(
-      `SELECT grp, applied_seq AS applied, published_seq AS published FROM aggregation_group
+    const rows: { grp: string; applied: string; published: string; approvals: string }[] =
+      await q.query(
+        `SELECT grp, applied_seq AS applied, published_seq AS published,
+              approval_seq AS approvals FROM aggregation_group
         WHERE grp = ANY($1::text[]) ORDER BY grp FOR UPDATE`,
-      [[...new Set(groups)]],
-    );
+        [[...new Set(groups)]],
+      );
     return new Map(
-      rows.map((r) => [r.grp, { applied: Number(r.applied), published: Number(r.published) }]),
+      rows.map((r) => [
+        r.grp,
+        {
+          applied: Number(r.applied),
+          published: Number(r.published),
+          approvals: Number(r.approvals),
+        },
+      ]),
     );
   }
 

@@ -1,6 +1,7 @@
 import type { GroupState } from '@app/aggregation';
 import { type FeedSlice, sliceInput } from '@app/contract';
 import {
+  type GroupVersion,
   AuditStore,
   classify,
   DATA_SOURCE,
@@ -55,7 +56,7 @@ export class ApplySlicesHandler {
     const q = this.ds.createQueryRunner();
     let fresh: SliceRecord[] = [];
     const applied = new Map<string, number>();
-    const published = new Map<string, number>();
+    const held = new Map<string, GroupVersion>();
     const states = new Map<string, GroupState>();
     try {
       await q.connect();
@@ -67,7 +68,7 @@ export class ApplySlicesHandler {
         if (!v) throw new Error(`aggregation group ${g} is not registered`);
         states.set(g, await this.cache.current(q, g, v));
         next.set(g, v.applied);
-        published.set(g, v.published);
+        held.set(g, v);
       }
       const rows: SliceRow[] = [...unique.values()].map(({ slice, payload }) => {
         const seq = next.get(slice.group)! + 1;
@@ -110,8 +111,7 @@ export class ApplySlicesHandler {
       cellsChanged += state.apply(sliceInput(r.slice), true);
       observations += r.slice.observations.length;
     }
-    for (const [g, seq] of applied)
-      this.cache.setVersion(g, { applied: seq, published: published.get(g)! });
+    for (const [g, seq] of applied) this.cache.setVersion(g, { ...held.get(g)!, applied: seq });
     return {
       slices: records.length,
       fresh: fresh.length,

@@ -38,7 +38,12 @@ export class GroupCache {
   /** The group as stored at `version`; call with the group's row locked. */
   async current(q: QueryRunner, group: string, version: GroupVersion): Promise<GroupState> {
     const c = this.groups.get(group);
-    if (c && c.version.applied === version.applied && c.version.published === version.published)
+    if (
+      c &&
+      c.version.applied === version.applied &&
+      c.version.published === version.published &&
+      c.version.approvals === version.approvals
+    )
       return c.state;
     return this.load(q, group, version);
   }

@@ -1,17 +1,33 @@
 import { GroupFlush, LEVEL } from '@app/aggregation';
 import { applicableTarget, KPIS, type SourceRegistry } from '@app/catalogue';
 import {
+  type ApprovalRow,
+  ApprovalStore,
+  approvalKey,
+  approvalOf,
   AuditStore,
   classify,
   type ChangeLogWriter,
   type CopyClient,
   DATA_SOURCE,
+  type GroupVersion,
   KpiStore,
+  officialKey,
+  type OfficialRow,
   OutboxStore,
   SliceStore,
   TargetStore,
 } from '@app/database';
-import { serializeKpiEvent } from '@app/contract';
+import {
+  type Approval,
+  type KpiFigure,
+  type KpiRevision,
+  NO_OFFICIAL_FIGURE,
+  serializeKpiEvent,
+  toKpiEvent,
+  withApproval,
+} from '@app/contract';
+import type { AdminUnits, PlanTarget } from '@app/catalogue';
 import { METRICS } from '@app/service';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
@@ -57,6 +73,7 @@ export class PublishKpisHandler {
   private readonly targets = new TargetStore();
   private readonly audit = new AuditStore();
   private readonly outbox = new OutboxStore();
+  private readonly approvals = new ApprovalStore();
 
   constructor(
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
@@ -74,6 +91,7 @@ export class PublishKpisHandler {
     let flush: GroupFlush | undefined;
     let writer: ChangeLogWriter | undefined;
     let applied = 0;
+    let version: GroupVersion | undefined;
     const ms = { compute: 0, events: 0, write: 0, total: 0 };
     try {
       const client = (await q.connect()) as CopyClient;
@@ -81,11 +99,12 @@ export class PublishKpisHandler {
       const v = (await this.slices.lockGroups(q, [group])).get(group);
       if (!v) throw new Error(`aggregation group ${group} is not registered`);
       applied = v.applied;
+      version = v;
       const state = await this.cache.current(q, group, v);
       if (!state.isDirty) {
         if (v.published !== v.applied) await this.slices.setPublished(q, group, v.applied);
         await q.commitTransaction();
-        this.cache.setVersion(group, { applied: v.applied, published: v.applied });
+        this.cache.setVersion(group, { ...v, published: v.applied });
         return { group, evaluated: 0, events: 0 };
       }
       flush = new GroupFlush(state, { registry });
@@ -95,6 +114,18 @@ export class PublishKpisHandler {
         ...g.u2008.codes.filter((_, i) => g.u2008.level[i] !== LEVEL.virtual),
         ...g.u2025.codes,
       ]);
+      // Read before the COPY takes the connection. Only a group with approvals pays.
+      const approvals = await this.approvals.forGroup(q, group);
+      const held =
+        approvals.length > 0
+          ? new HeldApprovals(
+              approvals,
+              approvals.some((a) => a.state === 'approved')
+                ? await this.approvals.officialFigures(q, group)
+                : new Map(),
+              this.ctx.units,
+            )
+          : undefined;
       // Each event is encoded for COPY as soon as it is built; PostgreSQL takes one buffer
       // while the next fills.
       const chunks = flush.chunks(CHUNK);
@@ -108,11 +139,17 @@ export class PublishKpisHandler {
         writer ??= await this.kpis.openChangeLog(q, client);
         for (const c of changes) {
           const r = storedRevision(c, this.ctx.units, now);
-          const payload = serializeKpiEvent(
-            r,
-            targets.length ? applicableTarget(targets, r) : undefined,
+          const target = targets.length ? applicableTarget(targets, r) : undefined;
+          const under = r.rebasedFrom ? undefined : held?.of(r);
+          const full = writer.add(
+            r.kpi,
+            r.area,
+            r.period,
+            r.revision,
+            under ? under.payload(r, target) : serializeKpiEvent(r, target),
+            !!r.rebasedFrom,
+            under?.approval.state === 'approved',
           );
-          const full = writer.add(r.kpi, r.area, r.period, r.revision, payload, !!r.rebasedFrom);
           if (full) {
             ms.events += performance.now() - t;
             t = performance.now();
@@ -143,7 +180,7 @@ export class PublishKpisHandler {
       await q.release();
     }
     flush.commit();
-    this.cache.setVersion(group, { applied, published: applied });
+    this.cache.setVersion(group, { ...version, applied, published: applied });
     METRICS.kpiEventsWritten.inc(flush.changes);
     METRICS.kpiFlushDuration.observe(Number(process.hrtime.bigint() - began) / 1e9);
     return {
@@ -154,3 +191,37 @@ export class PublishKpisHandler {
     };
   }
 }
+
+/**
+ * The approvals of a group's provinces, and the figures approved ones made official: a key
+ * under one gets an event that says so, with the official figure and the computation pending.
+ */
+class HeldApprovals {
+  private readonly byKey: Map<string, Approval>;
+
+  constructor(
+    rows: readonly ApprovalRow[],
+    private readonly official: Map<string, OfficialRow>,
+    private readonly units: AdminUnits,
+  ) {
+    this.byKey = new Map(rows.map((a) => [approvalKey(a.bs, a.area, a.period), approvalOf(a)]));
+  }
+
+  of(r: KpiRevision): { approval: Approval; payload: Payload } | undefined {
+    const province = this.units.get(r.bs, r.area)?.province;
+    const approval = province && this.byKey.get(approvalKey(r.bs, province, r.period));
+    if (!approval) return undefined;
+    const official: KpiFigure | undefined =
+      approval.state === 'approved'
+        ? (this.official.get(officialKey(r.bs, r.area, r.period, r.kpi))?.figure ??
+          NO_OFFICIAL_FIGURE)
+        : undefined;
+    return {
+      approval,
+      payload: (row, target) =>
+        JSON.stringify(withApproval(toKpiEvent(row, target), approval, official)),
+    };
+  }
+}
+
+type Payload = (row: KpiRevision, target: PlanTarget | undefined) => string;

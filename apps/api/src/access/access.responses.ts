@@ -3,7 +3,7 @@ import { ApiProperty } from '@nestjs/swagger';
 export class TokenView {
   @ApiProperty() id!: string;
   @ApiProperty() name!: string;
-  @ApiProperty({ enum: ['admin', 'ops', 'reader'] }) role!: string;
+  @ApiProperty({ enum: ['admin', 'ops', 'reader', 'approver'] }) role!: string;
   @ApiProperty({
     type: [String],
     nullable: true,

@@ -55,7 +55,10 @@ export class TokenDto {
   @IsIn(ROLES)
   role!: Role;
 
-  /** For a reader: the 2025 provinces it may read (their 2008 units too); all when absent. */
+  /**
+   * For a reader or an approver: the 2025 provinces it may read and approve (their 2008 units
+   * too); all when absent.
+   */
   @ApiPropertyOptional({ example: ['37'] })
   @IsOptional()
   @IsArray()
@@ -111,8 +114,8 @@ export class TokensController {
   @ApiOperation({ summary: 'Issue a named token with a role; the token is shown once' })
   @ApiCreatedResponse({ type: TokenIssued })
   async create(@Body() body: TokenDto, @Req() req: RequestWithPrincipal) {
-    if (body.provinces && body.role !== 'reader')
-      throw new BadRequestException('only a reader token is limited to provinces');
+    if (body.provinces && body.role !== 'reader' && body.role !== 'approver')
+      throw new BadRequestException('only a reader or an approver token is limited to provinces');
     for (const p of body.provinces ?? [])
       if (this.units.get('2025', p)?.level !== 'province')
         throw new BadRequestException(`${p} is not a province of the 2025 lists`);

@@ -35,6 +35,15 @@ export class KpiChangesQueryDto {
   @IsOptional()
   @IsIn(['published', 'rebased'], { message: 'basis must be published or rebased' })
   basis?: 'published' | 'rebased';
+
+  /**
+   * `true`: official figures only, those of periods their province approved (issue 27); the
+   * figure is the approved one, a later computation is `pending`.
+   */
+  @ApiPropertyOptional({ enum: ['true', 'false'] })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'official must be true or false' })
+  official?: 'true' | 'false';
 }
 
 /**
@@ -56,12 +65,15 @@ export class KpiChangesController {
   @ApiOkResponse({ type: KpiChangesPage })
   async changes(@Query() q: KpiChangesQueryDto, @Req() req: RequestWithPrincipal) {
     const scope = readScope(this.units, req);
+    if (q.official === 'true' && q.basis === 'rebased')
+      throw new BadRequestException('re-based history is never official: drop basis or official');
     const limit = q.limit ?? 1_000;
     const after = q.after ?? '0';
     if (BigInt(after) > 9_223_372_036_854_775_807n)
       throw new BadRequestException('after is out of range');
     const rows = await this.kpis.changes(this.ds, after, limit + 1, {
       rebased: q.basis === 'rebased',
+      official: q.official === 'true',
     });
     const page = rows.slice(0, limit);
     const items = page.map((r) => JSON.parse(r.payload) as KpiEvent);

@@ -21,11 +21,15 @@ export type Need = Role | 'read';
 const NEED = 'lgsp:need';
 export const Needs = (need: Need) => SetMetadata(NEED, need);
 
-/** admin may do everything; ops the DLQ, replays, exchanges and reading; a reader reads. */
+/**
+ * admin may do everything; ops the DLQ, replays, exchanges and reading; a reader reads; an
+ * approver reads and moves its provinces' periods through review and approval (issue 27).
+ */
 const MAY: Record<Role, readonly Need[]> = {
-  admin: ['admin', 'ops', 'reader', 'read'],
+  admin: ['admin', 'ops', 'reader', 'read', 'approver'],
   ops: ['ops', 'reader', 'read'],
   reader: ['reader', 'read'],
+  approver: ['approver', 'reader', 'read'],
 };
 
 export interface RequestWithPrincipal {

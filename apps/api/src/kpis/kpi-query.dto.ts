@@ -59,6 +59,15 @@ export class KpiQueryDto extends UnitQuery {
   @IsIn(['province', 'district', 'commune'])
   level?: 'province' | 'district' | 'commune';
 
+  /**
+   * `true`: official figures only, those of periods their province approved (issue 27); the
+   * figure is the approved one, a later computation is `pending`.
+   */
+  @ApiPropertyOptional({ enum: ['true', 'false'] })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'official must be true or false' })
+  official?: 'true' | 'false';
+
   /** `json` (default) or `csv`. */
   @ApiPropertyOptional({ enum: ['json', 'csv'] })
   @IsOptional()

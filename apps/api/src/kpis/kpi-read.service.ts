@@ -16,6 +16,8 @@ export interface KpiFilter {
   readonly kpi?: string;
   /** Only areas of this level (by the length of their code: 2, 3 or 5 digits). */
   readonly level?: 'province' | 'district' | 'commune';
+  /** Only keys whose figure is an approved one (issue 27). */
+  readonly official?: boolean;
   readonly fromYear?: number;
   readonly toYear?: number;
   /** Only keys after this one, in the order of the answer (area, period, kpi): a page's cursor. */
@@ -67,6 +69,7 @@ export class KpiReadService {
     if (filter.kpi !== undefined) add('v.kpi = ?', filter.kpi);
     if (filter.level !== undefined)
       add('length(v.area) = ?', { province: 2, district: 3, commune: 5 }[filter.level]);
+    if (filter.official) where.push('v.official');
     if (filter.fromYear !== undefined) add('v.year >= ?', filter.fromYear);
     if (filter.toYear !== undefined) add('v.year <= ?', filter.toYear);
     if (filter.scope !== undefined) {

@@ -30,6 +30,26 @@ export class AttainmentView {
   @ApiProperty({ type: Boolean, nullable: true }) met!: boolean | null;
 }
 
+export class ApprovalView {
+  @ApiProperty({ enum: ['open', 'submitted', 'approved'] }) state!: string;
+  @ApiProperty({ description: 'the token that moved it' }) by!: string;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiPropertyOptional({ description: 'the larger period it was moved with' }) period?: string;
+  @ApiPropertyOptional({ description: 'why it was returned or re-opened' }) reason?: string;
+}
+
+export class PendingView {
+  @ApiProperty({ type: Number, nullable: true }) value!: number | null;
+  @ApiProperty({ type: Number, nullable: true }) numerator!: number | null;
+  @ApiProperty({ type: Number, nullable: true }) denominator!: number | null;
+  @ApiProperty({ type: String, nullable: true }) denominatorPeriod!: string | null;
+  @ApiProperty({ enum: ['final', 'provisional'] }) status!: string;
+  @ApiProperty({ type: CompletenessView }) completeness!: CompletenessView;
+  @ApiPropertyOptional() note?: string;
+  @ApiPropertyOptional() yearToDate?: number;
+  @ApiProperty({ format: 'date-time' }) computedAt!: string;
+}
+
 export class AreaRefView {
   @ApiProperty({ enum: ['2008', '2025'] }) areaSet!: string;
   @ApiProperty({ example: '35' }) area!: string;
@@ -67,6 +87,17 @@ export class KpiEventView {
   @ApiProperty({ type: CompletenessView }) completeness!: CompletenessView;
   @ApiProperty() revision!: number;
   @ApiProperty({ format: 'date-time' }) computedAt!: string;
+  @ApiPropertyOptional({
+    type: ApprovalView,
+    description:
+      "the approval of the key's province and period; absent: open, never submitted. approved: the figure is the official one",
+  })
+  approval?: ApprovalView;
+  @ApiPropertyOptional({
+    type: PendingView,
+    description: 'approved keys: a later computation, held until the period is approved again',
+  })
+  pending?: PendingView;
   @ApiProperty({ type: [InputRefView] }) inputs!: InputRefView[];
   @ApiPropertyOptional() note?: string;
   @ApiPropertyOptional({ description: 'flow KPIs: January to the end of the period' })

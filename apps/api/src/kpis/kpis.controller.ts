@@ -104,6 +104,8 @@ export class KpisController {
     const after = q.after === undefined ? undefined : parseKpiCursor(q.after);
     if (q.after !== undefined && !after)
       throw new BadRequestException('after must be a cursor returned as next');
+    if (q.official === 'true' && q.basis === 'rebased')
+      throw new BadRequestException('re-based history is never official: drop basis or official');
     const limit = q.limit ? Number(q.limit) : KPI_LIMIT;
     const found = await this.kpis.find(
       {
@@ -113,6 +115,7 @@ export class KpisController {
         ...(q.period ? { period: q.period } : {}),
         ...(q.kpi ? { kpi: q.kpi } : {}),
         ...(q.level ? { level: q.level } : {}),
+        ...(q.official === 'true' ? { official: true } : {}),
         ...(after ? { after } : {}),
         ...(scope ? { scope } : {}),
       },

@@ -50,8 +50,11 @@ export class RebasedHistory1764400000000 implements MigrationInterface {
   }
 }
 
-/** Each key's latest revision among the rows `which` selects, in the index's order. */
-function valueView(name: string, which: string, bs: string): string {
+/**
+ * Each key's latest revision among the rows `which` selects, in the index's order; `more`:
+ * columns a later migration appends.
+ */
+export function valueView(name: string, which: string, bs: string, more = ''): string {
   return `
     CREATE OR REPLACE VIEW ${name} AS
     SELECT DISTINCT ON (area, period, kpi)
@@ -60,6 +63,6 @@ function valueView(name: string, which: string, bs: string): string {
            (payload::json->>'numerator')::float8 AS numerator,
            (payload::json->>'denominator')::float8 AS denominator,
            payload::json->>'status' AS status, payload::json->'completeness' AS completeness,
-           revision, id AS change_id, payload
+           revision, id AS change_id, payload${more}
       FROM kpi_change WHERE ${which} ORDER BY area, period, kpi, revision DESC`;
 }
