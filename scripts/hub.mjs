@@ -15,12 +15,16 @@
  *   npm run hub -- tokens create --name n --role admin|ops|reader [--provinces 37,38] [--expires-days 90]
  *   npm run hub -- tokens list | rotate <id> | revoke <id>
  *   npm run hub -- actions [--actor name] [--target source:itel] [--after id]
+ *   npm run hub -- report 11 2024-H1 [--lang en] [--areaSet 2025] [--out reports]   HTML, PDF and CSV files
+ *   npm run hub -- approvals [--area 11] [--period 2024-H1]
+ *   npm run hub -- approval submit|approve|return|reopen 11 2024-Q1 [--reason "..."]   (an approver token)
  *
  * The token is HUB_TOKEN (a named token) or ADMIN_TOKEN: changes and tokens need an admin,
- * exchanges and dlq ops, and kpis a reader where the api requires one.
+ * exchanges and dlq ops, approval an approver of the province, and kpis and reports a reader
+ * where the api requires one.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
@@ -51,6 +55,9 @@ const FLAGS = {
   dlq: ['source', 'after', 'limit'],
   tokens: ['name', 'role', 'provinces', 'expires-days'],
   actions: ['actor', 'target', 'after', 'limit'],
+  report: ['lang', 'areaSet', 'out'],
+  approvals: ['area', 'period', 'areaSet'],
+  approval: ['reason'],
 };
 
 /** The command line, parsed with util.parseArgs: `{ _: positionals, ...flags }`. */
@@ -278,6 +285,53 @@ async function main() {
       })),
       ['id', 'at', 'actor', 'action', 'target', 'change'],
     );
+  } else if (what === 'report') {
+    const [, area, period] = a._;
+    if (!area || !period) throw new Error('report <province> <period>, e.g. report 11 2024-H1');
+    const out = resolve(a.out ?? 'reports');
+    mkdirSync(out, { recursive: true });
+    const lang = a.lang ?? 'vi';
+    const base = `report-${area}-${period}-${lang}`;
+    const path = (format) =>
+      `/v1/reports/${encodeURIComponent(area)}/${encodeURIComponent(period)}?${new URLSearchParams({ lang, format, ...(a.areaSet ? { areaSet: a.areaSet } : {}) })}`;
+    for (const format of ['html', 'csv', 'pdf']) {
+      const r = await fetch(`${api}${path(format)}`, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      }).catch((e) => {
+        throw new Error(
+          `no answer from ${api} (${e.cause?.code ?? e.message}): is the hub running?`,
+        );
+      });
+      if (!r.ok) {
+        const why = await r.json().then(
+          (b) => b.message,
+          () => r.statusText,
+        );
+        if (format === 'pdf' && r.status === 503) {
+          console.warn(`no PDF: ${why}`);
+          continue;
+        }
+        throw new Error(`HTTP ${r.status}: ${why}`);
+      }
+      const file = join(out, `${base}.${format}`);
+      writeFileSync(file, Buffer.from(await r.arrayBuffer()));
+      console.log(`wrote ${file}`);
+    }
+  } else if (what === 'approvals') {
+    const r = await get(`/v1/approvals?${query(['area', 'period', 'areaSet'])}`);
+    table(r.items, ['areaSet', 'area', 'areaName', 'period', 'state', 'by', 'at', 'via', 'reason']);
+  } else if (what === 'approval') {
+    const [, action, area, period] = a._;
+    if (!action || !area || !period)
+      throw new Error('approval submit|approve|return|reopen <province> <period> [--reason "..."]');
+    const r = await admin(
+      'POST',
+      `/v1/approvals/${encodeURIComponent(area)}/${encodeURIComponent(period)}/${encodeURIComponent(action)}`,
+      a.reason ? { reason: a.reason } : {},
+    );
+    console.log(
+      `${r.areaName} (${r.area}) ${r.periods.join(', ')}: ${r.approval.state} by ${r.approval.by}; ${r.events} KPI events published`,
+    );
   } else if (what === 'dlq' && verb === 'show') {
     print(await admin('GET', `/v1/dlq/${encodeURIComponent(id ?? '')}`));
   } else if (what === 'dlq' && verb === 'replay') {
@@ -287,7 +341,7 @@ async function main() {
     console.log(
       readFileSync(fileURLToPath(import.meta.url), 'utf8')
         .split('\n')
-        .slice(2, 26)
+        .slice(2)
         .filter((l, i, all) => i < all.indexOf(' */'))
         .map((l) => l.replace(/^ \*\s?/, ''))
         .join('\n'),

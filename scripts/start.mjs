@@ -9,7 +9,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
-import { DEMO_TABLE, REBASED_DEMO, demoFeeds } from './demo/demo-feeds.mjs';
+import { DEMO_TABLE, REBASED_DEMO, REPORT_DEMOS, demoFeeds } from './demo/demo-feeds.mjs';
 import { loadPlans, SEED_PLANS } from './hub.mjs';
 import {
   fetchKafka,
@@ -203,6 +203,7 @@ async function main() {
       : `\n${bad.length} figure(s) differ from the golden values: see the table.`,
   );
   await printRebased(api, adminToken);
+  await printReports(api, adminToken);
   say(`\nThe API serves on ${api}:`);
   say(`  curl '${api}/v1/kpis?area=37&period=2023-H1'`);
   say(
@@ -305,6 +306,40 @@ async function printRebased(api, token) {
     );
   } else say('  the re-based figure has not arrived yet: see GET /v1/kpis?basis=rebased');
   say(`  ${api}/dashboard?area=37 shows today's Ninh Bình across the reform`);
+}
+
+/**
+ * Where to open the provincial reports (issue 27) of the two seed reports the demo follows,
+ * and which of the seeds' own figures each reproduces, or why not.
+ */
+async function printReports(api, token) {
+  say('\nProvincial reports (Vietnamese; &lang=en for English; ?format=pdf or ?format=csv):');
+  for (const { area, period, seed } of REPORT_DEMOS) {
+    const url = `${api}/v1/reports/${area}/${period}`;
+    const report = await fetch(`${url}?format=json`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+      .then((r) => (r.ok ? r.json() : undefined))
+      .catch(() => undefined);
+    say(`  ${report?.areaName ?? area} ${period}: ${url}   (seed: "${seed}")`);
+    if (!report) continue;
+    for (const row of DEMO_TABLE.filter((r) => r.area === area && r.period === period)) {
+      const i = report.indicators.find((x) => x.kpi === row.kpi);
+      const value =
+        i?.value === null || i?.value === undefined
+          ? '—'
+          : row.kpi === 'TELECOM_REVENUE'
+            ? `${(i.value / 1e9).toFixed(1)} bn`
+            : i.value.toFixed(2);
+      say(
+        `    ${row.kpi.padEnd(16)} ${value.padStart(9)}  seed: ${row.published}${row.why ? `  (${row.why})` : ''}`,
+      );
+    }
+  }
+  say(
+    `  approve a period: ADMIN_TOKEN=${token} npm run hub -- tokens create --name me --role approver --provinces 11, then the dashboard`,
+  );
+  say(`  or write them to files: npm run hub -- report 11 2024-H1 (HUB_TOKEN or ADMIN_TOKEN)`);
 }
 
 async function waitForTable(api, token) {

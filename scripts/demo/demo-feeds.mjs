@@ -191,7 +191,8 @@ export const REBASED_DEMO = {
 
 /**
  * The table `npm start` prints: each row a KPI the seeds publish, with the published figure
- * and the value the hub must recompute from the inputs above.
+ * and the value the hub must recompute from the inputs above; `why`: where the two differ, or
+ * where the value rests on the demo's own assumption.
  */
 export const DEMO_TABLE = [
   ['37', '2023-H1', 'MBB_SUB_P100', '68.69 /100', 68.69],
@@ -204,14 +205,62 @@ export const DEMO_TABLE = [
   ['37', '2023-H1', 'BTS_SITE_SHARE', '16 %', 16],
   ['37', '2023-06', 'MBB_DL_MBPS', '42.5 Mbit/s', 42.5],
   ['37', '2023-06', 'FBB_DL_MBPS', '96.12 Mbit/s', 96.12],
-  ['11', '2024-H1', 'MOB_SUB_P100', '87 /100 (>565,000)', 87.0],
+  [
+    '11',
+    '2024-H1',
+    'MOB_SUB_P100',
+    '87 /100 (>565,000)',
+    87.0,
+    "the population (649,400) is the demo's: the report gives none",
+  ],
   ['11', '2024-H1', 'HH_FTTH_RATE', '52 %', 52],
   ['11', '2024-H1', 'VIL_MBB_COV', '95.5 %', 95.5],
   ['11', '2024-H1', 'ADULT_SMP_RATE', '70 %', 70],
-  ['11', '2024-H1', 'BTS_SITE_SHARE', '920 sites', 15],
-  ['58', '2023-Q1', 'MBB_SUB_P100', '(97.8: all broadband)', 42.43],
-  ['58', '2023-Q1', 'FBB_SUB_P100', '(14.22 from inputs)', 14.22],
-  ['58', '2023-Q1', 'MOB_SUB_P100', '(116.3: with fixed)', 108.29],
+  [
+    '11',
+    '2024-H1',
+    'BTS_SITE_SHARE',
+    '920 sites',
+    15,
+    "the report counts 920 sites, not the shared ones: 138 shared is the demo's",
+  ],
+  [
+    '58',
+    '2023-Q1',
+    'MBB_SUB_P100',
+    '(97.8: all broadband)',
+    42.43,
+    "the report's 97.8 per 100 does not follow from its own inputs; mobile broadband alone is 252,906 / 596,049",
+  ],
+  [
+    '58',
+    '2023-Q1',
+    'FBB_SUB_P100',
+    '(14.22 from inputs)',
+    14.22,
+    'the report gives no fixed-broadband density: 84,737 / 596,049',
+  ],
+  [
+    '58',
+    '2023-Q1',
+    'MOB_SUB_P100',
+    '(116.3: with fixed)',
+    108.29,
+    "the report's 116.3 counts fixed lines as phones; mobile (postpaid + prepaid) alone is 645,437 / 596,049",
+  ],
   ['58', '2023-Q1', 'BTS_SITE_SHARE', '220 of 674', 32.64],
   ['58', '2023-Q1', 'TELECOM_REVENUE', '~270 bn VND', 270_000_000_000],
-].map(([area, period, kpi, published, expected]) => ({ area, period, kpi, published, expected }));
+].map(([area, period, kpi, published, expected, why]) => ({
+  area,
+  period,
+  kpi,
+  published,
+  expected,
+  ...(why ? { why } : {}),
+}));
+
+/** The provincial reports `npm start` points to: the two seed reports the demo's feeds follow. */
+export const REPORT_DEMOS = [
+  { area: '11', period: '2024-H1', seed: 'Báo cáo kết quả chuyển đổi số 6 tháng đầu năm 2024' },
+  { area: '58', period: '2023-Q1', seed: 'Báo cáo quý I năm 2023 (ước thực hiện)' },
+];

@@ -11,6 +11,7 @@ import { BodyValidationPipe } from './common/body-validation.pipe.js';
 import { HealthController } from './health/health.controller.js';
 import { KpisModule } from './kpis/kpis.module.js';
 import { OpsModule } from './ops/ops.module.js';
+import { ReportsModule } from './reports/reports.module.js';
 import { SourcesModule } from './sources/sources.module.js';
 
 @Module({
@@ -22,6 +23,7 @@ import { SourcesModule } from './sources/sources.module.js';
     AccessModule,
     KpisModule,
     ApprovalsModule,
+    ReportsModule,
     CatalogueModule,
     SourcesModule,
     OpsModule,

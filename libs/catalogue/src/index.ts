@@ -5,3 +5,4 @@ export * from './kpi-model.js';
 export * from './targets.js';
 export * from './lateness.js';
 export * from './area-names.js';
+export * from './kpi-names.js';

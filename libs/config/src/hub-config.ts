@@ -37,6 +37,13 @@ export class HubConfig {
   @IsString()
   ADMIN_UNITS_DIR = 'data/admin-units';
 
+  /**
+   * The api: the Chromium (or Chrome) that prints provincial reports to PDF, headless. Absent
+   * there, a PDF is refused with 503 and the HTML report still works.
+   */
+  @IsString()
+  CHROMIUM_PATH = '/usr/bin/chromium';
+
   /** The least severe log lines written (JSON on stdout): error, warn, log, debug or verbose. */
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL = 'log';

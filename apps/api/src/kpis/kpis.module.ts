@@ -7,5 +7,6 @@ import { KpisController } from './kpis.controller.js';
 @Module({
   controllers: [KpisController, KpiChangesController],
   providers: [KpiReadService],
+  exports: [KpiReadService],
 })
 export class KpisModule {}
