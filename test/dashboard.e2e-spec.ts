@@ -1,7 +1,8 @@
 /**
  * The dashboard in a real headless Chromium (Debian's `chromium`), against a running hub:
- * the figures it shows are the API's, the pipeline and sources panels are filled, and a
- * screenshot is saved to .data/test/dashboard.png.
+ * the figures it shows are the API's, the pipeline and sources panels are filled, it speaks
+ * Vietnamese by default and English on its switch, and an approver moves a period through
+ * review and approval on it; screenshots are saved to .data/test/dashboard*.png.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { lastDay, monthSpan, mustParsePeriod } from '@app/catalogue';
@@ -133,7 +134,7 @@ function latestPerKpi(items: KpiEvent[]): Map<string, KpiEvent> {
 describe('the dashboard', () => {
   it("shows a province's KPIs as the API has them, against their targets, with a chart each", async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.goto(hub.url('api', '/dashboard?area=2008:37'));
+    await page.goto(hub.url('api', '/dashboard?area=2008:37&lang=en'));
     await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
 
     const api = latestPerKpi(
@@ -193,7 +194,7 @@ describe('the dashboard', () => {
 
   it("lists today's 34 provinces first, their series re-based across the reform, and the 63 old ones after", async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.goto(hub.url('api', '/dashboard?area=37'));
+    await page.goto(hub.url('api', '/dashboard?area=37&lang=en'));
     await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
     expect(await page.locator('body').getAttribute('data-province')).toBe('2025:37');
     const groups = await page
@@ -219,7 +220,7 @@ describe('the dashboard', () => {
 
   it('shows all 34 provinces at once for a KPI and period, ranked, as the API has them', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
-    await page.goto(hub.url('api', '/dashboard?kpi=MBB_SUB_P100'));
+    await page.goto(hub.url('api', '/dashboard?kpi=MBB_SUB_P100&lang=en'));
     await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
     await page.selectOption('#national-period', '2023-06');
     await page.waitForSelector('body[data-national="MBB_SUB_P100|2023-06"]');
@@ -241,5 +242,116 @@ describe('the dashboard', () => {
     expect(rows.slice(1).every(([, v]) => v === '—')).toBe(true);
     expect(await page.locator('#national-note').textContent()).toMatch(/re-based/);
     await page.screenshot({ path: '.data/test/dashboard-national.png', fullPage: true });
+  });
+
+  it('speaks Vietnamese by default, KPI names as the criteria word them, and English on its switch', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(hub.url('api', '/dashboard?area=2008:37'));
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    expect(await page.locator('html').getAttribute('lang')).toBe('vi');
+    expect(await page.locator('h1').textContent()).toBe('Hệ thống tích hợp số liệu hạ tầng số');
+    const mbb = page.locator('#kpis tr[data-kpi="MBB_SUB_P100"] td');
+    expect(await mbb.nth(0).textContent()).toBe('Số thuê bao băng rộng di động trên 100 dân');
+    expect(await mbb.nth(2).textContent()).toBe('68,69');
+    expect(await mbb.nth(3).textContent()).toBe('thuê bao/100 dân');
+    expect(await page.locator('#services tr[data-service="api"] td').nth(1).textContent()).toBe(
+      'hoạt động tốt',
+    );
+    await page.click('#lang');
+    await page.waitForSelector('html[lang="en"] body[data-ready="true"]', { timeout: 30_000 });
+    expect(await mbb.nth(0).textContent()).toBe(
+      'Mobile broadband subscriptions per 100 inhabitants',
+    );
+    expect(await mbb.nth(2).textContent()).toBe('68.69');
+  });
+
+  it('lets an approver submit, approve and re-open a period, and shows what is pending', async () => {
+    const created = await fetch(hub.url('api', '/v1/tokens'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({ name: 'ninh-binh-stic', role: 'approver', provinces: ['37'] }),
+    });
+    const { token } = (await created.json()) as { token: string };
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1200 } });
+    await page.goto(hub.url('api', `/dashboard?area=2008:37&token=${token}`));
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    const row = page.locator('#approval-rows tr[data-period="2023"]');
+    expect(await row.getAttribute('data-state')).toBe('open');
+    expect(await row.locator('.state').textContent()).toBe('đang mở');
+
+    const moveTo = async (action: string, state: string, reason?: string) => {
+      if (reason) await row.locator('input.reason').fill(reason);
+      await row.locator(`button[data-action="${action}"]`).click();
+      await page.waitForSelector(`#approval-rows tr[data-period="2023"][data-state="${state}"]`);
+    };
+    await moveTo('submit', 'submitted');
+    await moveTo('approve', 'approved');
+    // the API agrees: the year and the periods it is built from are approved, by this token
+    const approvals = (
+      await hub.getJson<{ items: { period: string; state: string; by: string }[] }>(
+        'api',
+        '/v1/approvals?area=37&areaSet=2008',
+      )
+    ).items;
+    expect(approvals.filter((a) => a.state === 'approved').map((a) => a.period)).toContain(
+      '2023-06',
+    );
+    expect(approvals.every((a) => a.by === 'ninh-binh-stic')).toBe(true);
+    expect(
+      await page.locator('#approval-rows tr[data-period="2023-06"] td').nth(6).textContent(),
+    ).toBe('cùng với 2023');
+
+    // a late correction is held: the approved figure stays, the new one is pending
+    const before = (
+      await hub.getJson<{ items: KpiEvent[] }>(
+        'api',
+        '/v1/kpis?area=37&areaSet=2008&period=2023&kpi=MBB_SUB_P100',
+      )
+    ).items[0]!;
+    await sender.send([
+      {
+        ...feed('viettel', 'vt-fix', '2023-06', [
+          { area: '37', measure: 'mbb_subscriptions', value: 410_000 },
+        ]),
+        sentAt: '2024-04-01T00:00:00Z',
+      },
+    ]);
+    const held = await eventually(
+      async () =>
+        (
+          await hub.getJson<{ items: KpiEvent[] }>(
+            'api',
+            '/v1/kpis?area=37&areaSet=2008&period=2023&kpi=MBB_SUB_P100',
+          )
+        ).items[0]?.pending,
+      { what: 'the correction held as pending' },
+    );
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    const mbb = page.locator('#kpis tr[data-kpi="MBB_SUB_P100"]');
+    expect(await mbb.locator('.value').textContent()).toBe(
+      before.value!.toLocaleString('vi-VN', { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+    );
+    expect(await mbb.locator('.pending').textContent()).toBe(
+      held.value!.toLocaleString('vi-VN', { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+    );
+    expect(Number(await row.locator('.pending-count').textContent())).toBeGreaterThan(0);
+
+    // re-opening needs a reason; then the corrected figure is the one shown
+    await row.locator('button[data-action="reopen"]').click();
+    await page.waitForSelector('#approval-status.bad');
+    expect(await page.locator('#approval-status').textContent()).toContain('reason');
+    await moveTo('reopen', 'open', 'Viettel sửa số liệu tháng 6');
+    expect(await row.locator('td').nth(3).textContent()).toBe('Viettel sửa số liệu tháng 6');
+    await eventually(
+      async () =>
+        (await mbb.locator('.value').textContent()) ===
+          held.value!.toLocaleString('vi-VN', {
+            minimumFractionDigits: 2,
+            maximumFractionDigits: 2,
+          }) || undefined,
+      { what: 'the corrected figure shown' },
+    );
+    await page.screenshot({ path: '.data/test/dashboard-approval.png', fullPage: true });
   });
 });

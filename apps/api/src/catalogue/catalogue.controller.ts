@@ -1,7 +1,7 @@
 import { ADMIN_UNITS } from '@app/service';
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { type AdminUnits, KPIS, MEASURES } from '@app/catalogue';
+import { type AdminUnits, KPI_NAMES, KPIS, MEASURES, UNIT_NAMES } from '@app/catalogue';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import { AreaList, CatalogueView } from './catalogue.responses.js';
 
@@ -51,6 +51,8 @@ export class CatalogueController {
       })),
       kpis: Object.values(KPIS).map((k) => ({
         code: k.code,
+        names: KPI_NAMES[k.code],
+        unitNames: UNIT_NAMES[k.unit],
         unit: k.unit,
         formula: k.formula,
         numerator: k.numerator,

@@ -15,8 +15,16 @@ class MeasureView {
 }
 
 @ApiExtraModels(OperandView)
+class KpiNamesView {
+  @ApiProperty({ example: 'Số thuê bao băng rộng di động trên 100 dân' }) vi!: string;
+  @ApiProperty({ example: 'Mobile broadband subscriptions per 100 inhabitants' }) en!: string;
+}
+
 class KpiDefView {
   @ApiProperty() code!: string;
+  @ApiProperty({ type: KpiNamesView, description: 'as the criteria word it, and in English' })
+  names!: KpiNamesView;
+  @ApiProperty({ type: KpiNamesView, description: "the unit's name" }) unitNames!: KpiNamesView;
   @ApiProperty() unit!: string;
   @ApiProperty() formula!: string;
   @ApiProperty({ type: OperandView }) numerator!: OperandView;
