@@ -32,6 +32,8 @@ const payload = (area: string, period: string, revision: number) =>
 
 describe('migration RebasedHistory1764400000000', () => {
   it('adds areaSet to events stored before it, from their period, and nothing else', async () => {
+    // the migrations after it first (each undone in turn), then it
+    await ds.undoLastMigration({ transaction: 'all' });
     await ds.undoLastMigration({ transaction: 'all' });
     const rows = [
       ['37', '2024', 1],
@@ -44,7 +46,10 @@ describe('migration RebasedHistory1764400000000', () => {
         `INSERT INTO kpi_change (kpi, area, period, revision, payload) VALUES ($1, $2, $3, $4, $5)`,
         ['MBB_SUB_P100', area, period, revision, payload(area, period, revision)],
       );
-    expect(await runMigrations(ds)).toEqual(['RebasedHistory1764400000000']);
+    expect(await runMigrations(ds)).toEqual([
+      'RebasedHistory1764400000000',
+      'OfficialFigures1764500000000',
+    ]);
 
     const stored: { period: string; payload: string }[] = await ds.query(
       `SELECT period, payload FROM kpi_change ORDER BY id`,
