@@ -16,6 +16,8 @@ import {
   recomputeKeys,
   startTestHub,
   type TestFeed,
+  testFeed,
+  type TestFeedArgs,
   TopicWatcher,
 } from '@app/testing';
 
@@ -27,21 +29,7 @@ let published: TopicWatcher;
 let rebased: TopicWatcher;
 const sent: TestFeed[] = [];
 
-const feed = (
-  source: string,
-  id: string,
-  sentAt: string,
-  period: string,
-  observations: TestFeed['observations'],
-): TestFeed => ({
-  schema: 'lgsp.feed.v1',
-  feedId: `${id}-${run}`,
-  source,
-  sentAt,
-  period,
-  status: 'actual',
-  observations,
-});
+const feed = (...args: TestFeedArgs): TestFeed => testFeed(run, ...args);
 
 async function send(...feeds: TestFeed[]): Promise<void> {
   sent.push(...feeds);

@@ -33,7 +33,9 @@ export interface KpiFigure {
   readonly denominatorPeriod: string | null;
   readonly status: 'final' | 'provisional';
   readonly completeness: { readonly expected: string[]; readonly reported: string[] };
+  /** Why `value` is null, or where the denominator came from. */
   readonly note?: string;
+  /** Flow KPIs: January to the end of the period (beyond contract v1; additive). */
   readonly yearToDate?: number;
 }
 

@@ -5,7 +5,7 @@ import {
   type InputRef,
   type PlanTarget,
 } from '@app/catalogue';
-import type { Approval, PendingFigure } from './approval.js';
+import type { Approval, KpiFigure, PendingFigure } from './approval.js';
 
 export const KPI_EVENT_SCHEMA = 'lgsp.kpi.v1';
 
@@ -18,8 +18,11 @@ export interface AreaRef {
   readonly area: string;
 }
 
-/** A KPI event on `lgsp.kpi.v1` (contract v1). */
-export interface KpiEvent {
+/**
+ * A KPI event on `lgsp.kpi.v1` (contract v1): a key, its figure (`KpiFigure`: value,
+ * numerator, denominator, denominatorPeriod, status, completeness, note, yearToDate) and more.
+ */
+export interface KpiEvent extends KpiFigure {
   readonly schema: typeof KPI_EVENT_SCHEMA;
   readonly eventId: string;
   readonly kpi: string;
@@ -31,13 +34,7 @@ export interface KpiEvent {
   readonly rebasedFrom?: readonly AreaRef[];
   readonly areaName: string;
   readonly period: string;
-  readonly value: number | null;
   readonly unit: string;
-  readonly numerator: number | null;
-  readonly denominator: number | null;
-  readonly denominatorPeriod: string | null;
-  readonly status: 'final' | 'provisional';
-  readonly completeness: { readonly expected: string[]; readonly reported: string[] };
   readonly revision: number;
   readonly computedAt: string;
   /**
@@ -48,9 +45,6 @@ export interface KpiEvent {
   /** Approved keys only: a later computation, held until the period is approved again. */
   readonly pending?: PendingFigure;
   readonly inputs: InputRef[];
-  readonly note?: string;
-  /** Flow KPIs: January to the end of the period (beyond contract v1; additive). */
-  readonly yearToDate?: number;
   /** The plan target that applies, and how the figure stands against it (additive). */
   readonly target?: Attainment;
 }

@@ -32,6 +32,33 @@ export interface TestFeed {
 export type ExpectedKpis = Map<string, ReturnType<typeof computeKpi>>;
 
 /** The KPIs a commune workload makes; population alone makes no key. */
+/**
+ * A feed of one test run: its id suffixed with the run's, because e2e files share the broker
+ * and a feed id is a source's own once and for all.
+ */
+export function testFeed(
+  run: string,
+  source: string,
+  id: string,
+  sentAt: string,
+  period: string,
+  observations: TestFeed['observations'],
+  status: TestFeed['status'] = 'actual',
+): TestFeed {
+  return {
+    schema: 'lgsp.feed.v1',
+    feedId: `${id}-${run}`,
+    source,
+    sentAt,
+    period,
+    status,
+    observations,
+  };
+}
+
+/** `testFeed`'s arguments after the run. */
+export type TestFeedArgs = Parameters<typeof testFeed> extends [string, ...infer R] ? R : never;
+
 export const WORKLOAD_KPIS = ['MBB_SUB_P100', 'VIL_MBB_COV', 'BTS_SITE_SHARE'] as const;
 
 /** A deterministic pseudo-random generator, so that a failure can be replayed. */
