@@ -352,6 +352,10 @@ describe('the dashboard', () => {
           }) || undefined,
       { what: 'the corrected figure shown' },
     );
+    // submitted again, and returned with a reason
+    await moveTo('submit', 'submitted');
+    await moveTo('return', 'open', 'thiếu số liệu MobiFone');
+    expect(await row.locator('td').nth(3).textContent()).toBe('thiếu số liệu MobiFone');
     await page.screenshot({ path: '.data/test/dashboard-approval.png', fullPage: true });
   });
 });

@@ -237,6 +237,11 @@ describe("a province's quarter through review and approval", () => {
     expect(states.map((s) => [s.period, (s as unknown as { state: string }).state]).sort()).toEqual(
       Q1.map((p) => [p, 'approved']).sort(),
     );
+    // a year does not take along a quarter approved on its own
+    expect(await move('submit', '2024')).toMatchObject({
+      status: 409,
+      body: { code: 'APPROVAL_PARTS_DIFFER' },
+    });
     const log = await call('GET', '/v1/admin-actions?target=approval:2008:11:2024-Q1', 'admin');
     const actions = (log.body.items as { action: string; actor: string }[]).map((a) => a.action);
     expect(actions.sort()).toEqual(

@@ -257,6 +257,8 @@ describe('the warehouse API', () => {
       ['TargetList', '/v1/targets?area=37'],
       ['SourceList', '/v1/sources'],
       ['PipelineView', '/v1/pipeline'],
+      ['ReportView', '/v1/reports/37/2023-H1?format=json'],
+      ['ApprovalList', '/v1/approvals'],
     ] as const) {
       const check = ajv.compile({ $ref: `api#/components/schemas/${schema}` });
       const body = await hub.getJson<{ items?: unknown[] }>('api', path);

@@ -62,6 +62,8 @@ export const APPROVAL_ERROR = {
   reasonRequired: 'APPROVAL_REASON_REQUIRED',
   /** The period was moved as part of a larger one: move that one. */
   partOfLarger: 'APPROVAL_PART_OF_LARGER_PERIOD',
+  /** Periods it is built from were moved on their own: they would be moved out of step. */
+  partsDiffer: 'APPROVAL_PARTS_DIFFER',
 } as const;
 
 const MOVES: Record<ApprovalAction, { from: ApprovalState; to: ApprovalState; reason: boolean }> = {

@@ -125,7 +125,22 @@ export class ApprovalService {
           code: APPROVAL_ERROR.partOfLarger,
           message: `${period} of ${area} is ${own.state} as part of ${own.via}: move ${own.via}`,
         });
-      const m = approvalMove(own?.state ?? 'open', action, reason);
+      const from = own?.state ?? 'open';
+      // Parts move with the period only when they stand where it does, moved with it: a
+      // quarter approved on its own is not taken along by its year.
+      const astray = periods.slice(1).filter((p) => {
+        const r = rows.get(p);
+        return (
+          (r?.state ?? 'open') !== from ||
+          (r !== undefined && r.state !== 'open' && r.via !== period)
+        );
+      });
+      if (astray.length > 0)
+        throw new ConflictException({
+          code: APPROVAL_ERROR.partsDiffer,
+          message: `${astray.map((p) => `${p} is ${rows.get(p)?.state ?? 'open'}${rows.get(p) && rows.get(p)!.via !== p ? ` with ${rows.get(p)!.via}` : ''}`).join(', ')}, while ${period} of ${area} is ${from}: move those periods back to ${from} first`,
+        });
+      const m = approvalMove(from, action, reason);
       if (!m.ok)
         throw m.code === APPROVAL_ERROR.reasonRequired
           ? new BadRequestException({ code: m.code, message: m.message })

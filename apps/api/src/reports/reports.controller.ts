@@ -16,10 +16,11 @@ import {
 import {
   ApiOkResponse,
   ApiOperation,
-  ApiProduces,
+  ApiExtraModels,
   ApiProperty,
   ApiPropertyOptional,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import { mustCover, readScope } from '../common/read-scope.js';
@@ -27,6 +28,7 @@ import { Needs, type RequestWithPrincipal } from '../common/roles.guard.js';
 import { PdfUnavailable, printPdf } from './pdf.js';
 import type { ProvinceReport } from './report.model.js';
 import { reportCsv, reportHtml } from './report.render.js';
+import { ReportPointView, ReportView } from './report.responses.js';
 import { ReportService } from './report.service.js';
 
 export class ReportParams {
@@ -88,8 +90,16 @@ export class ReportsController {
     description:
       "Each indicator with its value and unit, the change against the previous period and the same period a year before, the plan's target and attainment; a table per district (communes in the 2025 lists), charts of each series, completeness and the data notes. Figures are the query API's; the approval state says whether they are official.",
   })
-  @ApiProduces('text/html', 'application/pdf', 'text/csv', 'application/json')
-  @ApiOkResponse({ description: 'the report' })
+  @ApiExtraModels(ReportView, ReportPointView)
+  @ApiOkResponse({
+    description: 'the report',
+    content: {
+      'text/html': { schema: { type: 'string' } },
+      'application/pdf': { schema: { type: 'string', format: 'binary' } },
+      'text/csv': { schema: { type: 'string' } },
+      'application/json': { schema: { $ref: getSchemaPath(ReportView) } },
+    },
+  })
   async report(
     @Param() p: ReportParams,
     @Query() q: ReportQuery,
