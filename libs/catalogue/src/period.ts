@@ -90,6 +90,29 @@ export function childPeriods(p: Period): Period[] {
   }
 }
 
+/** Every period `p` is built from, at every depth, each before its own sub-periods. */
+export function subPeriods(p: Period): Period[] {
+  return childPeriods(p).flatMap((c) => [c, ...subPeriods(c)]);
+}
+
+/** The period `n` periods of the same kind after `p` (before it, for a negative `n`). */
+export function shiftPeriod(p: Period, n: number): string {
+  const perYear = { year: 1, half: 2, quarter: 4, month: 12 }[p.kind];
+  const i = p.year * perYear + (p.index - 1) + n;
+  const year = Math.floor(i / perYear);
+  const index = (i % perYear) + 1;
+  switch (p.kind) {
+    case 'year':
+      return String(year);
+    case 'half':
+      return `${year}-H${index}`;
+    case 'quarter':
+      return `${year}-Q${index}`;
+    case 'month':
+      return `${year}-${String(index).padStart(2, '0')}`;
+  }
+}
+
 /** True when `inner` lies within `outer` (a period contains itself). */
 export function contains(outer: Period, inner: Period): boolean {
   if (outer.year !== inner.year) return false;

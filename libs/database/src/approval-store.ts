@@ -122,13 +122,23 @@ export class ApprovalStore {
       );
   }
 
-  /** The official figures of a group's approved keys, by `officialKey`. */
-  async officialFigures(db: Db, grp: string): Promise<Map<string, OfficialRow>> {
+  /** The official figures of these keys (those that have one), by `officialKey`. */
+  async officialFigures(
+    db: Db,
+    keys: readonly { bs: string; area: string; period: string; kpi: string }[],
+  ): Promise<Map<string, KpiFigure>> {
     const rows: OfficialRow[] = await db.query(
-      `SELECT bs, area, period, kpi, revision, figure FROM kpi_official WHERE grp = $1`,
-      [grp],
+      `SELECT o.bs, o.area, o.period, o.kpi, o.revision, o.figure FROM kpi_official o
+         JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k (bs, area, period, kpi)
+           USING (bs, area, period, kpi)`,
+      [
+        keys.map((k) => k.bs),
+        keys.map((k) => k.area),
+        keys.map((k) => k.period),
+        keys.map((k) => k.kpi),
+      ],
     );
-    return new Map(rows.map((r) => [officialKey(r.bs, r.area, r.period, r.kpi), r]));
+    return new Map(rows.map((r) => [officialKey(r.bs, r.area, r.period, r.kpi), r.figure]));
   }
 
   /** Makes these figures official, replacing what the periods had. */

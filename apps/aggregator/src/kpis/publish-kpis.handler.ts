@@ -13,7 +13,6 @@ import {
   type GroupVersion,
   KpiStore,
   officialKey,
-  type OfficialRow,
   OutboxStore,
   SliceStore,
   TargetStore,
@@ -30,7 +29,7 @@ import {
 import type { AdminUnits, PlanTarget } from '@app/catalogue';
 import { METRICS } from '@app/service';
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 import { AGGREGATOR_CONTEXT, type AggregatorContext } from '../aggregator.tokens.js';
 import { GroupCache } from '../groups/group-cache.service.js';
 import { storedRevision } from './kpi-event.factory.js';
@@ -74,12 +73,33 @@ export class PublishKpisHandler {
   private readonly audit = new AuditStore();
   private readonly outbox = new OutboxStore();
   private readonly approvals = new ApprovalStore();
+  private readonly approvalsOf = new Map<
+    string,
+    { readonly seq: number; readonly held: HeldApprovals | undefined }
+  >();
 
   constructor(
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(AGGREGATOR_CONTEXT) private readonly ctx: AggregatorContext,
     private readonly cache: GroupCache,
   ) {}
+
+  /**
+   * The approvals of a group's provinces, read again only when a move changed them (every
+   * move bumps the group's approval sequence); undefined when there are none.
+   */
+  private async heldApprovals(
+    q: QueryRunner,
+    group: string,
+    seq: number,
+  ): Promise<HeldApprovals | undefined> {
+    const known = this.approvalsOf.get(group);
+    if (known?.seq === seq) return known.held;
+    const rows = await this.approvals.forGroup(q, group);
+    const held = rows.length > 0 ? new HeldApprovals(rows, this.ctx.units) : undefined;
+    this.approvalsOf.set(group, { seq, held });
+    return held;
+  }
 
   async publish(
     group: string,
@@ -114,18 +134,7 @@ export class PublishKpisHandler {
         ...g.u2008.codes.filter((_, i) => g.u2008.level[i] !== LEVEL.virtual),
         ...g.u2025.codes,
       ]);
-      // Read before the COPY takes the connection. Only a group with approvals pays.
-      const approvals = await this.approvals.forGroup(q, group);
-      const held =
-        approvals.length > 0
-          ? new HeldApprovals(
-              approvals,
-              approvals.some((a) => a.state === 'approved')
-                ? await this.approvals.officialFigures(q, group)
-                : new Map(),
-              this.ctx.units,
-            )
-          : undefined;
+      const held = await this.heldApprovals(q, group, v.approvals);
       // Each event is encoded for COPY as soon as it is built; PostgreSQL takes one buffer
       // while the next fills.
       const chunks = flush.chunks(CHUNK);
@@ -136,11 +145,15 @@ export class PublishKpisHandler {
         if (next.done) break;
         const changes = next.value;
         t = performance.now();
+        const revisions = changes.map((c) => storedRevision(c, this.ctx.units, now));
+        // Official figures of the keys under an approved period, if any: through the pool,
+        // since the COPY may hold this transaction's connection. No move can commit
+        // meanwhile: moves take the group's lock, which this transaction holds.
+        const official = held ? await held.officialFigures(this.ds, revisions) : undefined;
         writer ??= await this.kpis.openChangeLog(q, client);
-        for (const c of changes) {
-          const r = storedRevision(c, this.ctx.units, now);
+        for (const r of revisions) {
           const target = targets.length ? applicableTarget(targets, r) : undefined;
-          const under = r.rebasedFrom ? undefined : held?.of(r);
+          const under = r.rebasedFrom ? undefined : held?.of(r, official);
           const full = writer.add(
             r.kpi,
             r.area,
@@ -193,33 +206,49 @@ export class PublishKpisHandler {
 }
 
 /**
- * The approvals of a group's provinces, and the figures approved ones made official: a key
- * under one gets an event that says so, with the official figure and the computation pending.
+ * The approvals of a group's provinces: a key under one gets an event that says so; under an
+ * approved one, with its official figure and the computation pending.
  */
 class HeldApprovals {
   private readonly byKey: Map<string, Approval>;
+  private readonly store = new ApprovalStore();
 
   constructor(
     rows: readonly ApprovalRow[],
-    private readonly official: Map<string, OfficialRow>,
     private readonly units: AdminUnits,
   ) {
     this.byKey = new Map(rows.map((a) => [approvalKey(a.bs, a.area, a.period), approvalOf(a)]));
   }
 
-  of(r: KpiRevision): { approval: Approval; payload: Payload } | undefined {
+  private approvalOf(r: KpiRevision): Approval | undefined {
+    if (r.rebasedFrom) return undefined;
     const province = this.units.get(r.bs, r.area)?.province;
-    const approval = province && this.byKey.get(approvalKey(r.bs, province, r.period));
+    return province ? this.byKey.get(approvalKey(r.bs, province, r.period)) : undefined;
+  }
+
+  /** The official figures of those revisions' keys that are under an approved period. */
+  async officialFigures(
+    db: DataSource,
+    revisions: readonly KpiRevision[],
+  ): Promise<Map<string, KpiFigure> | undefined> {
+    const keys = revisions.filter((r) => this.approvalOf(r)?.state === 'approved');
+    return keys.length > 0 ? this.store.officialFigures(db, keys) : undefined;
+  }
+
+  of(
+    r: KpiRevision,
+    official: Map<string, KpiFigure> | undefined,
+  ): { approval: Approval; payload: Payload } | undefined {
+    const approval = this.approvalOf(r);
     if (!approval) return undefined;
-    const official: KpiFigure | undefined =
+    const figure: KpiFigure | undefined =
       approval.state === 'approved'
-        ? (this.official.get(officialKey(r.bs, r.area, r.period, r.kpi))?.figure ??
-          NO_OFFICIAL_FIGURE)
+        ? (official?.get(officialKey(r.bs, r.area, r.period, r.kpi)) ?? NO_OFFICIAL_FIGURE)
         : undefined;
     return {
       approval,
       payload: (row, target) =>
-        JSON.stringify(withApproval(toKpiEvent(row, target), approval, official)),
+        JSON.stringify(withApproval(toKpiEvent(row, target), approval, figure)),
     };
   }
 }

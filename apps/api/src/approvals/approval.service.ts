@@ -1,9 +1,9 @@
 import {
   type AdminUnits,
   boundarySetOf,
-  childPeriods,
   mustParsePeriod,
   type Period,
+  subPeriods,
 } from '@app/catalogue';
 import {
   type Approval,
@@ -12,6 +12,7 @@ import {
   APPROVAL_ERROR,
   computedFigure,
   type KpiEvent,
+  type KpiFigure,
   withApproval,
 } from '@app/contract';
 import {
@@ -37,7 +38,10 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
+
+/** Units whose keys one round of a move reads and writes (ApprovalService.republish). */
+const UNITS_PER_ROUND = 100;
 
 export interface MoveResult {
   readonly areaSet: '2008' | '2025';
@@ -135,11 +139,16 @@ export class ApprovalService {
           (r !== undefined && r.state !== 'open' && r.via !== period)
         );
       });
-      if (astray.length > 0)
+      if (astray.length > 0) {
+        const where = (p: string): string => {
+          const r = rows.get(p);
+          return `${p} is ${r?.state ?? 'open'}${r && r.via !== p ? ` with ${r.via}` : ''}`;
+        };
         throw new ConflictException({
           code: APPROVAL_ERROR.partsDiffer,
-          message: `${astray.map((p) => `${p} is ${rows.get(p)?.state ?? 'open'}${rows.get(p) && rows.get(p)!.via !== p ? ` with ${rows.get(p)!.via}` : ''}`).join(', ')}, while ${period} of ${area} is ${from}: move those periods back to ${from} first`,
+          message: `${astray.map(where).join(', ')}, while ${period} of ${area} is ${from}: move those periods back to ${from} first`,
         });
+      }
       const m = approvalMove(from, action, reason);
       if (!m.ok)
         throw m.code === APPROVAL_ERROR.reasonRequired
@@ -158,60 +167,19 @@ export class ApprovalService {
         reason: reason?.trim() || null,
       }));
       await this.approvals.save(q, moved);
-      const current = (
-        await this.kpis.currentEvents(
-          q,
-          'v.bs = $1 AND v.area = ANY($2::text[]) AND v.period = ANY($3::text[])',
-          [bs, areas, periods],
-          Number.MAX_SAFE_INTEGER,
-        )
-      ).map((p) => JSON.parse(p) as KpiEvent);
       const byPeriod = new Map(moved.map((r) => [r.period, approvalOf(r)]));
-      const official: OfficialRow[] = [];
-      const events = current.map((e) => {
-        const approval = byPeriod.get(e.period)!;
+      if (m.to !== 'approved') await this.approvals.clearOfficial(q, bs, areas, periods);
+      const events = await this.republish(q, client, { bs, grp, areas, periods }, (e) => {
         const figure = m.to === 'approved' ? computedFigure(e) : undefined;
-        if (figure)
-          official.push({
-            bs,
-            area: e.area,
-            period: e.period,
-            kpi: e.kpi,
-            revision: e.revision + 1,
-            figure,
-          });
-        return {
-          ...withApproval(e, approval, figure),
-          eventId: randomUUID(),
-          revision: e.revision + 1,
-        };
+        return { event: withApproval(e, byPeriod.get(e.period), figure), official: figure };
       });
-      if (m.to === 'approved') await this.approvals.setOfficial(q, grp, official);
-      else await this.approvals.clearOfficial(q, bs, areas, periods);
       await this.access.recordAction(q, {
         actor: principal.name,
         action: `approval.${action}`,
         target: `approval:${bs}:${area}:${period}`,
         before: { state: own?.state ?? 'open', ...(own ? { by: own.by, at: own.at } : {}) },
-        after: { state: m.to, periods, events: events.length, ...(reason ? { reason } : {}) },
+        after: { state: m.to, periods, events, ...(reason ? { reason } : {}) },
       });
-      if (events.length > 0) {
-        const writer = await this.kpis.openChangeLog(q, client);
-        for (const e of events) {
-          const full = writer.add(
-            e.kpi,
-            e.area,
-            e.period,
-            e.revision,
-            JSON.stringify(e),
-            false,
-            m.to === 'approved',
-          );
-          if (full) await full;
-        }
-        await writer.end();
-        await this.outbox.notify(q);
-      }
       await this.approvals.bumpGroup(q, grp);
       await q.commitTransaction();
       return {
@@ -221,7 +189,7 @@ export class ApprovalService {
         period,
         periods,
         approval: byPeriod.get(period)!,
-        events: events.length,
+        events,
       };
     } catch (e) {
       if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
@@ -230,17 +198,66 @@ export class ApprovalService {
       await q.release();
     }
   }
+
+  /**
+   * Gives every key of these units in these periods its next revision, the event `next`
+   * makes of its current one, and records the figures it makes official; returns how many.
+   * In rounds of units, each read and then written with a COPY of its own (the COPY holds
+   * the connection): a large province's year is over a hundred thousand keys, never all in
+   * memory at once.
+   */
+  private async republish(
+    q: QueryRunner,
+    client: CopyClient,
+    at: { bs: '2008' | '2025'; grp: string; areas: readonly string[]; periods: readonly string[] },
+    next: (e: KpiEvent) => { event: KpiEvent; official?: KpiFigure },
+  ): Promise<number> {
+    let count = 0;
+    for (let i = 0; i < at.areas.length; i += UNITS_PER_ROUND) {
+      const current = await this.kpis.currentEvents(
+        q,
+        'v.bs = $1 AND v.area = ANY($2::text[]) AND v.period = ANY($3::text[])',
+        [at.bs, at.areas.slice(i, i + UNITS_PER_ROUND), at.periods],
+        Number.MAX_SAFE_INTEGER,
+      );
+      if (current.length === 0) continue;
+      const official: OfficialRow[] = [];
+      const writer = await this.kpis.openChangeLog(q, client);
+      for (const text of current) {
+        const e = JSON.parse(text) as KpiEvent;
+        const { event, official: figure } = next(e);
+        const revision = e.revision + 1;
+        if (figure)
+          official.push({
+            bs: at.bs,
+            area: e.area,
+            period: e.period,
+            kpi: e.kpi,
+            revision,
+            figure,
+          });
+        const full = writer.add(
+          e.kpi,
+          e.area,
+          e.period,
+          revision,
+          JSON.stringify({ ...event, eventId: randomUUID(), revision }),
+          false,
+          event.approval?.state === 'approved',
+        );
+        if (full) await full;
+      }
+      await writer.end();
+      if (official.length > 0) await this.approvals.setOfficial(q, at.grp, official);
+      count += current.length;
+    }
+    if (count > 0) await this.outbox.notify(q);
+    return count;
+  }
 }
 
 /** The periods a period is built from, within one boundary set (2025's year: its H2 on). */
-export function partsOf(p: Period, bs: '2008' | '2025'): string[] {
-  const out: string[] = [];
-  const walk = (x: Period): void => {
-    for (const c of childPeriods(x)) {
-      if (boundarySetOf(c) === bs) out.push(c.code);
-      walk(c);
-    }
-  };
-  walk(p);
-  return out;
-}
+const partsOf = (p: Period, bs: '2008' | '2025'): string[] =>
+  subPeriods(p)
+    .filter((c) => boundarySetOf(c) === bs)
+    .map((c) => c.code);

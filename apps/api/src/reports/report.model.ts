@@ -5,7 +5,7 @@ import {
   kpiName,
   type Lang,
   mustParsePeriod,
-  type Period,
+  shiftPeriod,
   UNIT_NAMES,
 } from '@app/catalogue';
 import type { Approval, KpiEvent } from '@app/contract';
@@ -101,27 +101,8 @@ export interface ProvinceReport {
 /** The period before (same kind) and the same period a year before. */
 export function comparisonPeriods(code: string): { previous: string; yearBefore: string } {
   const p = mustParsePeriod(code);
-  return { previous: shift(p, -1), yearBefore: shift(p, -perYear(p)) };
-}
-
-const perYear = (p: Period): number => ({ year: 1, half: 2, quarter: 4, month: 12 })[p.kind];
-
-/** The period `n` periods of the same kind after `p` (before, for a negative `n`). */
-export function shift(p: Period, n: number): string {
-  const k = perYear(p);
-  const i = p.year * k + (p.index - 1) + n;
-  const year = Math.floor(i / k);
-  const index = (i % k) + 1;
-  switch (p.kind) {
-    case 'year':
-      return String(year);
-    case 'half':
-      return `${year}-H${index}`;
-    case 'quarter':
-      return `${year}-Q${index}`;
-    case 'month':
-      return `${year}-${String(index).padStart(2, '0')}`;
-  }
+  const perYear = { year: 1, half: 2, quarter: 4, month: 12 }[p.kind];
+  return { previous: shiftPeriod(p, -1), yearBefore: shiftPeriod(p, -perYear) };
 }
 
 const NOTES = {

@@ -4,6 +4,7 @@ import {
   boundarySetOf,
   type Lang,
   mustParsePeriod,
+  shiftPeriod,
 } from '@app/catalogue';
 import type { KpiEvent } from '@app/contract';
 import { ApprovalStore, approvalOf, DATA_SOURCE } from '@app/database';
@@ -11,7 +12,7 @@ import { ADMIN_UNITS } from '@app/service';
 import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { KpiReadService } from '../kpis/kpi-read.service.js';
-import { buildReport, comparisonPeriods, type ProvinceReport, shift } from './report.model.js';
+import { buildReport, comparisonPeriods, type ProvinceReport } from './report.model.js';
 
 /** Periods of the same kind a report's charts show, up to its own. */
 const SERIES_LENGTH = 8;
@@ -61,7 +62,7 @@ export class ReportService {
     const { previous, yearBefore } = comparisonPeriods(period);
     const at = (code: string, areas?: readonly string[]) => this.at(bs, area, code, areas);
     const seriesPeriods = new Set(
-      Array.from({ length: SERIES_LENGTH }, (_, i) => shift(p, i - SERIES_LENGTH + 1)),
+      Array.from({ length: SERIES_LENGTH }, (_, i) => shiftPeriod(p, i - SERIES_LENGTH + 1)),
     );
     const level = bs === '2008' ? 'district' : 'commune';
     const below = this.units

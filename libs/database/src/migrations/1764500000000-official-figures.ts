@@ -50,7 +50,6 @@ export class OfficialFigures1764500000000 implements MigrationInterface {
         figure jsonb NOT NULL,
         PRIMARY KEY (bs, area, period, kpi)
       )`);
-    await q.query(`CREATE INDEX kpi_official_grp ON kpi_official (grp)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
